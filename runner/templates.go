@@ -1,0 +1,85 @@
+package runner
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	dep "github.com/hashicorp/consul-template/dependency"
+	cttemplate "github.com/hashicorp/consul-template/template"
+
+	"github.com/tmplrun/tmplrun/template"
+)
+
+// tmplState is one template as the runner's loop sees it.
+type tmplState struct {
+	spec   *template.Template
+	ct     *cttemplate.Template
+	wait   waitWindow
+	window time.Duration // unstable: fire at most once per window
+
+	// used and missing are filled by the template functions during one
+	// execution (see funcMap).
+	used, missing *dep.Set
+	missingNames  []string
+
+	rendered bool // at least once (first render)
+	done     bool // a once template, rendered
+	fp       uint64
+	sum      [32]byte // of the content last written
+
+	// Quiescence: first new data at waitFirst, render at waitDue.
+	waitFirst, waitDue time.Time
+	waitFP             uint64
+
+	env map[string]string // parsed output of an env template
+
+	lastRender, lastChange time.Time
+	renders, errors        uint64
+	lastErr                string
+}
+
+// buildTemplates parses each template's source into a consul-template
+// template with the runner's functions, denylist and delimiters.
+func (r *Runner) buildTemplates() error {
+	deny := append(slices.Clone(r.tc.FunctionDenylist), deniedFunctions...)
+	if r.cfg.VaultCluster == nil {
+		deny = append(deny, vaultFunctions...)
+	}
+	sandboxPath := r.dir.Path()
+	if r.tc.DisableFileSandbox {
+		sandboxPath = ""
+	}
+	for _, spec := range r.cfg.Templates {
+		t := &tmplState{spec: spec, wait: effectiveWait(spec, r.tc), used: new(dep.Set), missing: new(dep.Set)}
+		t.window = unstableWindow(t.wait)
+		ct, err := cttemplate.NewTemplate(&cttemplate.NewTemplateInput{
+			Source:           spec.Source,
+			Contents:         spec.Data,
+			Destination:      filepath.Join(r.dir.Path(), spec.Destination),
+			ErrMissingKey:    spec.ErrorOnMissingKey,
+			LeftDelim:        spec.LeftDelimiter,
+			RightDelim:       spec.RightDelimiter,
+			ExtFuncMap:       r.funcMap(t),
+			FunctionDenylist: deny,
+			SandboxPath:      sandboxPath,
+			ReaderFunc:       r.dir.ReadFile,
+		})
+		if err != nil {
+			return fmt.Errorf("template %s: %w", spec.Destination, err)
+		}
+		t.ct = ct
+		r.tmpls = append(r.tmpls, t)
+	}
+	return nil
+}
+
+// windows are the templates' unstable windows, for the planner.
+func (r *Runner) windows() []time.Duration {
+	out := make([]time.Duration, len(r.tmpls))
+	for i, t := range r.tmpls {
+		out[i] = t.window
+	}
+	return out
+}
