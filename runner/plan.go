@@ -321,7 +321,6 @@ func restartMessage(dests []string, token bool) string {
 	}
 }
 
-
 func (st planState) clone() planState {
 	out := planState{
 		inProgress:   st.inProgress,

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	dep "github.com/hashicorp/consul-template/dependency"
 	"github.com/google/go-cmp/cmp"
+	dep "github.com/hashicorp/consul-template/dependency"
 )
 
 func TestRedact(t *testing.T) {

@@ -32,13 +32,13 @@ var (
 // their changes. Build it with New, then Start it; all methods are safe
 // for concurrent use.
 type Runner struct {
-	cfg    Config
-	tc     *template.TemplateConfig
-	log    *slog.Logger
-	lc     Lifecycle
-	dir    *sandbox.Dir
-	retry  retryPolicy
-	once   bool // Render: every template once, then stop
+	cfg   Config
+	tc    *template.TemplateConfig
+	log   *slog.Logger
+	lc    Lifecycle
+	dir   *sandbox.Dir
+	retry retryPolicy
+	once  bool // Render: every template once, then stop
 
 	// filePoll is the file dependency's polling interval and missingEvery
 	// the least time between missing events (tests shorten them).
@@ -68,19 +68,19 @@ type Runner struct {
 
 	emitMu sync.Mutex
 
-	mu        sync.Mutex
-	token     string
-	oldTokens []string
+	mu         sync.Mutex
+	token      string
+	oldTokens  []string
 	secretVals []string
-	env       map[string]string
-	status    Status
-	started   bool
-	stopped   bool
-	firstDone chan struct{}
-	cancel    context.CancelFunc
-	done      chan struct{}
-	err       error
-	wg        sync.WaitGroup
+	env        map[string]string
+	status     Status
+	started    bool
+	stopped    bool
+	firstDone  chan struct{}
+	cancel     context.CancelFunc
+	done       chan struct{}
+	err        error
+	wg         sync.WaitGroup
 }
 
 // New builds a runner for one task. It checks the configuration, creates
