@@ -110,6 +110,7 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 			r.watcher.Remove(d)
 			r.brain.Forget(d)
 			delete(r.versions, k)
+			r.forgetFailure(k)
 		}
 	}
 	r.deps = needed

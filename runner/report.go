@@ -44,10 +44,13 @@ func (r *Runner) reportHealth() {
 	}
 	keys := make([]string, 0, len(fails))
 	for k := range fails {
-		keys = append(keys, k)
+		if _, ok := r.deps[k]; ok {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	var failing []DependencyError
+	var evs []Event
 	for _, k := range keys {
 		msg := rd.redact(fails[k])
 		failing = append(failing, DependencyError{Dependency: k, Error: msg})
@@ -55,18 +58,21 @@ func (r *Runner) reportHealth() {
 			continue
 		}
 		r.reported.depErrs[k] = msg
-		r.emit(Event{Kind: KindDependencyError, Dependency: k,
+		evs = append(evs, Event{Kind: KindDependencyError, Dependency: k,
 			Message: fmt.Sprintf("%s: %s — retrying", k, msg)})
 	}
 	for k := range r.reported.depErrs {
-		if _, ok := fails[k]; !ok {
+		if _, ok := fails[k]; !ok || !slices.Contains(keys, k) {
 			delete(r.reported.depErrs, k)
-			r.emit(Event{Kind: KindDependencyRecovered, Dependency: k, Message: k + " fetched again"})
+			evs = append(evs, Event{Kind: KindDependencyRecovered, Dependency: k, Message: k + " fetched again"})
 		}
 	}
 	r.mu.Lock()
 	r.status.Failing = failing
 	r.mu.Unlock()
+	for _, e := range evs { // after the status, so that it agrees with them
+		r.emit(e)
+	}
 
 	if r.vobs == nil {
 		return
@@ -84,6 +90,15 @@ func (r *Runner) reportHealth() {
 	case state == vaultReachable && prev == vaultUnreachable:
 		r.emit(Event{Kind: KindVaultReachable, Message: "vault reachable again"})
 	}
+}
+
+// forgetFailure drops a failure of a dependency no longer needed, without
+// an event.
+func (r *Runner) forgetFailure(name string) {
+	r.depMu.Lock()
+	delete(r.depFail, name)
+	r.depMu.Unlock()
+	delete(r.reported.depErrs, name)
 }
 
 // dependencyError summarises a fetch error: Vault's status and messages,

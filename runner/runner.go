@@ -336,7 +336,11 @@ func (r *Runner) emit(e Event) {
 	case KindFatal:
 		level = slog.LevelError
 	}
-	r.log.Log(context.Background(), level, e.Message, "event", string(e.Kind), "template", e.Template)
+	attrs := []any{"event", string(e.Kind)}
+	if e.Template != "" {
+		attrs = append(attrs, "template", e.Template)
+	}
+	r.log.Log(context.Background(), level, e.Message, attrs...)
 	if r.cfg.Events != nil {
 		r.cfg.Events.Event(e)
 	}
