@@ -548,3 +548,26 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestQuiescenceRendersOnceTheDataIsQuiet(t *testing.T) {
+	t.Parallel()
+	w := &template.Wait{Min: dur(20 * time.Millisecond), Max: dur(50 * time.Millisecond)}
+	cfg := testConfig(t, data("local/a.conf", `{{ file "local/in" }}`, mode(template.ChangeModeSignal),
+		func(t *template.Template) { t.Wait = w }))
+	task := newFakeTask(false)
+	cfg.Lifecycle = task
+	ev := newEvents()
+	cfg.Events = ev
+	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "1")
+	r := start(t, cfg)
+	waitFirst(t, r) // the first render does not wait
+	task.setRunning(true)
+	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "22")
+	// Rendered only through the quiescence timer.
+	if diff := cmp.Diff([]string{"signal SIGHUP"}, task.waitCalls(t, 1)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if got := readFile(t, filepath.Join(cfg.Dir, "local/a.conf")); got != "22" {
+		t.Errorf("a.conf = %q", got)
+	}
+}
