@@ -44,7 +44,7 @@ func (d *trackedDep) Fetch(c *dep.ClientSet, o *dep.QueryOptions) (any, *dep.Res
 			if failures > 0 {
 				d.obs.recovered(d.String())
 			}
-			return data, rm, nil
+			return snapshot(data), rm, nil
 		}
 		if errors.Is(err, dep.ErrStopped) || d.stopped() {
 			return nil, nil, dep.ErrStopped
@@ -94,3 +94,17 @@ func (e *exhaustedError) Error() string {
 }
 
 func (e *exhaustedError) Unwrap() error { return e.err }
+
+// snapshot copies a Vault secret before anyone else sees it.
+// consul-template's next Fetch of the same dependency renews the lease and
+// updates its secret in place, from another goroutine, while the runner
+// may be reading it: the copy — made before that next Fetch can start —
+// is never written to. (Renewals replace the secret's fields; they never
+// modify its data map.)
+func snapshot(data any) any {
+	if s, ok := data.(*dep.Secret); ok && s != nil {
+		cp := *s
+		return &cp
+	}
+	return data
+}

@@ -89,13 +89,7 @@ func (r *Runner) receive(v *watch.View) bool {
 	if _, ok := r.deps[k]; !ok {
 		return false // no longer needed
 	}
-	data := v.Data()
-	if s, ok := data.(*dep.Secret); ok && s != nil {
-		// consul-template renews leases by updating its secret in place
-		// from another goroutine; the brain keeps its own copy.
-		cp := *s
-		data = &cp
-	}
+	data := v.Data() // a snapshot: see trackedDep
 	old, had := r.brain.Recall(d)
 	r.brain.Remember(d, data)
 	if had && sameData(old, data) {
