@@ -23,6 +23,10 @@ type Config struct {
 	Vaults         []*VaultCluster `hcl:"vault,block"`
 	TemplateConfig *TemplateConfig `hcl:"template_config,block"`
 	Tasks          []*Task         `hcl:"task,block"`
+
+	// Warnings are problems that do not stop the file from working (a
+	// field that is ignored, a template source not found yet).
+	Warnings hcl.Diagnostics `hcl:"-"`
 }
 
 // Config formats.
