@@ -40,10 +40,10 @@ destination = "local/a"`), ""},
 destination = "../a"`), `climbs out of the task dir`},
 		{"destination absolute outside", tmpl(`data = "x"
 destination = "/etc/a"`), `is not inside the task dir`},
-		{"destination absolute inside", task(`dir = "`+abs+`"
+		{"destination absolute inside", task(`dir = "` + abs + `"
 template {
   data = "x"
-  destination = "`+filepath.Join(abs, "local/a")+`"
+  destination = "` + filepath.Join(abs, "local/a") + `"
 }`), ""},
 		{"destination nomad var", tmpl(`data = "x"
 destination = "${NOMAD_SECRETS_DIR}/a"`), ""},
