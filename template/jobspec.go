@@ -186,12 +186,13 @@ func (p *parser) jobspecCommand(body *hclsyntax.Body, task *Task, ctxName string
 		return
 	}
 	cb := configs[0].Body
-	if attr, ok := cb.Attributes["command"]; ok {
-		p.decodeAttr(attr, reflect.ValueOf(&task.Command).Elem(), ctxName+", config")
-		task.Pos.Attrs["command"] = attr.SrcRange
-	} else {
+	attr, ok := cb.Attributes["command"]
+	if !ok {
 		p.errorf(configs[0].DefRange().Ptr(), "%s: config of a %s task needs command", ctxName, driver)
+		return
 	}
+	p.decodeAttr(attr, reflect.ValueOf(&task.Command).Elem(), ctxName+", config")
+	task.Pos.Attrs["command"] = attr.SrcRange
 	if attr, ok := cb.Attributes["args"]; ok {
 		p.decodeAttr(attr, reflect.ValueOf(&task.Args).Elem(), ctxName+", config")
 		task.Pos.Attrs["args"] = attr.SrcRange

@@ -27,6 +27,9 @@ type Config struct {
 	// Warnings are problems that do not stop the file from working (a
 	// field that is ignored, a template source not found yet).
 	Warnings hcl.Diagnostics `hcl:"-"`
+
+	// src is the file's text, kept to place template-text problems.
+	src []byte
 }
 
 // Config formats.

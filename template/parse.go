@@ -56,7 +56,7 @@ func Parse(filename string, src []byte, opts *Options) (*Config, error) {
 	p.declareVariables(body, opts.Vars)
 	p.declareLocals(body)
 
-	cfg := &Config{File: filename}
+	cfg := &Config{File: filename, src: src}
 	if hasBlock(body, "job") {
 		cfg.Format = FormatJobspec
 		p.decodeJobspec(body, cfg)

@@ -74,6 +74,7 @@ func position(tree *parse.Tree, n parse.Node) (line, col int) {
 	if len(parts) >= 3 {
 		line, _ = strconv.Atoi(parts[len(parts)-2])
 		col, _ = strconv.Atoi(parts[len(parts)-1])
+		col++ // ErrorContext counts bytes from 0
 	}
 	return line, col
 }
@@ -178,7 +179,7 @@ func (c *Config) checkTemplateTexts() hcl.Diagnostics {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  fmt.Sprintf("%s: template line %d: %s", ctx, p.Line, p.Message),
-					Subject:  textRange(start, p),
+					Subject:  textRange(start, p, c.src),
 				})
 			}
 		}
@@ -222,7 +223,7 @@ func (c *Config) templateText(t *Task, tmpl *Template, ctx string, diags *hcl.Di
 
 // textRange maps a problem's line inside a template to the file: exact for
 // heredocs and source files, the start of the string otherwise.
-func textRange(start *hcl.Range, p TextProblem) *hcl.Range {
+func textRange(start *hcl.Range, p TextProblem, src []byte) *hcl.Range {
 	if start == nil {
 		return nil
 	}
@@ -238,11 +239,40 @@ func textRange(start *hcl.Range, p TextProblem) *hcl.Range {
 	}
 	if p.Column > 0 {
 		if p.Line <= 1 {
-			r.Start.Column = start.Start.Column + p.Column
+			r.Start.Column = start.Start.Column + rawOffset(src, start.Start.Byte, p.Column-1)
 		} else {
-			r.Start.Column = p.Column + 1
+			r.Start.Column = p.Column
 		}
 	}
 	r.End = r.Start
 	return &r
+}
+
+// rawOffset maps an offset in a quoted HCL string's value to the offset
+// in its source text, stepping over escapes (\", \n, \uXXXX, $${, %%{).
+// Without the source (a Config built in code) it returns n unchanged.
+func rawOffset(src []byte, start, n int) int {
+	if start < 0 || start >= len(src) || start > 0 && src[start-1] != '"' {
+		return n
+	}
+	raw := src[start:]
+	i := 0
+	for k := 0; k < n && i < len(raw); k++ {
+		switch {
+		case raw[i] == '\\' && i+1 < len(raw):
+			switch raw[i+1] {
+			case 'u':
+				i += 6
+			case 'U':
+				i += 10
+			default:
+				i += 2
+			}
+		case (raw[i] == '$' || raw[i] == '%') && i+2 < len(raw) && raw[i+1] == raw[i] && raw[i+2] == '{':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return i
 }
