@@ -254,7 +254,9 @@ func childContext(parent string, blk *hclsyntax.Block) string {
 func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxName string) {
 	val, diags := p.eval(attr.Expr)
 	p.diags = append(p.diags, diags...)
-	if diags.HasErrors() || val.IsNull() {
+	if diags.HasErrors() || val.IsNull() || !val.IsWhollyKnown() {
+		// Unknown values come only from a variable or local that already
+		// failed, and was reported.
 		return
 	}
 	rng := attr.Expr.Range().Ptr()
