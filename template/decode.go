@@ -389,6 +389,9 @@ func fileModeFromUnix(m uint32) fs.FileMode {
 }
 
 func asString(v cty.Value) (string, bool) {
+	if v == cty.NilVal || v.IsNull() || !v.IsWhollyKnown() {
+		return "", false
+	}
 	s, err := convert.Convert(v, cty.String)
 	if err != nil || s.IsNull() || !s.IsKnown() {
 		return "", false
@@ -397,6 +400,9 @@ func asString(v cty.Value) (string, bool) {
 }
 
 func asInt(v cty.Value) (int, bool) {
+	if v == cty.NilVal || v.IsNull() || !v.IsWhollyKnown() {
+		return 0, false
+	}
 	n, err := convert.Convert(v, cty.Number)
 	if err != nil || n.IsNull() {
 		return 0, false

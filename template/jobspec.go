@@ -172,7 +172,10 @@ func (p *parser) jobspecCommand(body *hclsyntax.Body, task *Task, ctxName string
 	if attr, ok := body.Attributes["driver"]; ok {
 		v, diags := p.eval(attr.Expr)
 		p.diags = append(p.diags, diags...)
-		driver, _ = asString(v)
+		var ok bool
+		if driver, ok = asString(v); !ok && !diags.HasErrors() {
+			p.errorf(attr.Expr.Range().Ptr(), "%s: driver must be a string", ctxName)
+		}
 	}
 	configs := blocksOf(body, "config")
 	if driver != "raw_exec" && driver != "exec" {
