@@ -70,6 +70,9 @@ func Parse(filename string, src []byte, opts *Options) (*Config, error) {
 	// Validation runs even when decoding found problems: a value that did
 	// not decode keeps its default, so nothing is reported twice, and the
 	// user sees every mistake at once.
+	for _, v := range cfg.Vaults {
+		v.absFiles(p.dir)
+	}
 	for _, t := range cfg.Tasks {
 		if t.Dir == "" {
 			t.Dir = t.Name
@@ -127,4 +130,21 @@ func sortDiagnostics(diags hcl.Diagnostics, main string) {
 		}
 		return a.Subject.Start.Column < b.Subject.Start.Column
 	})
+}
+
+// absFiles makes the file paths of an agent vault block absolute, relative
+// to dir (the configuration file's directory), as task dirs are.
+func (v *VaultCluster) absFiles(dir string) {
+	paths := []*string{&v.CAFile, &v.CertFile, &v.KeyFile}
+	if a := v.Auth; a != nil {
+		paths = append(paths, &a.TokenFile, &a.RoleIDFile, &a.SecretIDFile, &a.Path, &a.TokenPath)
+	}
+	if id := v.Identity; id != nil {
+		paths = append(paths, &id.SigningKeyFile)
+	}
+	for _, p := range paths {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(dir, *p)
+		}
+	}
 }
