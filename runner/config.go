@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 
 	"github.com/tmplrun/tmplrun/template"
 )
@@ -24,7 +25,9 @@ type Config struct {
 	Templates []*template.Template
 	// TemplateConfig holds the node-wide settings (denylist, sandbox,
 	// vault_retry, wait, wait_bounds, vault_default_lease_duration,
-	// first_render_timeout). nil means template.NewTemplateConfig's.
+	// first_render_timeout). nil means template.NewTemplateConfig's; nil
+	// fields get their defaults (a nil function_denylist is the default
+	// denylist, a nil wait is 5s/4m: write zero durations for none).
 	TemplateConfig *template.TemplateConfig
 
 	// Vault is the task's vault block; its change_mode applies when
@@ -88,4 +91,54 @@ func (c *Config) check() error {
 		errs = append(errs, errors.New("vault address is empty (the caller resolves $VAULT_ADDR)"))
 	}
 	return errors.Join(errs...)
+}
+
+// canonical returns cfg with copies of its templates, template settings
+// and vault block completed by the template package's Canonicalize, so
+// that a hand-built config gets the same defaults as a parsed one (above
+// all the default function denylist). Nothing the caller holds is
+// modified: one TemplateConfig may serve many runners built at once.
+func (c Config) canonical() Config {
+	tc := template.NewTemplateConfig()
+	if c.TemplateConfig != nil {
+		cp := *c.TemplateConfig
+		cp.FunctionDenylist = slices.Clone(cp.FunctionDenylist)
+		cp.VaultRetry = clonePtr(cp.VaultRetry)
+		cp.Wait = cloneWait(cp.Wait)
+		cp.WaitBounds = cloneWait(cp.WaitBounds)
+		tc = &cp
+	}
+	whole := &template.Config{TemplateConfig: tc}
+	whole.Canonicalize()
+	c.TemplateConfig = whole.TemplateConfig
+	if c.Vault != nil {
+		v := *c.Vault
+		v.Canonicalize()
+		c.Vault = &v
+	}
+	ts := make([]*template.Template, len(c.Templates))
+	for i, t := range c.Templates {
+		cp := *t
+		cp.Wait = cloneWait(cp.Wait)
+		cp.ChangeScript = clonePtr(cp.ChangeScript)
+		cp.Canonicalize()
+		ts[i] = &cp
+	}
+	c.Templates = ts
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	cp := *p
+	return &cp
+}
+
+func cloneWait(w *template.Wait) *template.Wait {
+	if w == nil {
+		return nil
+	}
+	return &template.Wait{Min: clonePtr(w.Min), Max: clonePtr(w.Max), Pos: w.Pos}
 }

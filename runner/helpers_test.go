@@ -206,6 +206,7 @@ func testConfig(t *testing.T, templates ...*template.Template) Config {
 			FunctionDenylist:          template.DefaultFunctionDenylist,
 			VaultRetry:                template.NewRetry(),
 			VaultDefaultLeaseDuration: template.DefaultVaultDefaultLeaseDuration,
+			Wait:                      &template.Wait{Min: dur(0), Max: dur(0)},
 		},
 		Logger: slog.New(slog.DiscardHandler),
 	}

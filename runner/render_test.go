@@ -327,3 +327,28 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestNewFillsDefaultsWithoutTouchingTheConfig(t *testing.T) {
+	t.Parallel()
+	bare := template.NewTemplate()
+	bare.Destination = "local/plugin.conf"
+	bare.Data = `{{ plugin "/bin/true" }}`
+	bare.ChangeMode = "" // unset
+	tc := &template.TemplateConfig{
+		VaultRetry: &template.Retry{}, // backoffs unset
+		Wait:       &template.Wait{Min: dur(0), Max: dur(0)},
+	}
+	cfg := Config{Task: "t", Dir: filepath.Join(t.TempDir(), "t"), Templates: []*template.Template{bare},
+		TemplateConfig: tc, Logger: testConfig(t).Logger}
+	ev := newEvents()
+	cfg.Events = ev
+	start(t, cfg)
+	// The default denylist applies although none was given.
+	e := ev.wait(t, "plugin denied", kindFor(KindRenderError, "local/plugin.conf"))
+	if !strings.Contains(e.Message, "function is disabled") {
+		t.Errorf("message %q", e.Message)
+	}
+	if tc.FunctionDenylist != nil || tc.VaultRetry.Backoff != 0 || bare.ChangeMode != "" {
+		t.Errorf("New modified the caller's config: %+v %+v %q", tc, tc.VaultRetry, bare.ChangeMode)
+	}
+}

@@ -83,15 +83,17 @@ type Runner struct {
 	wg         sync.WaitGroup
 }
 
-// New builds a runner for one task. It checks the configuration, creates
-// the task dir and parses the templates' sources, but makes no request:
-// Start does.
+// New builds a runner for one task. It checks the configuration, fills
+// what is unset with the template package's defaults (on copies: cfg is
+// not modified), creates the task dir and reads the templates' sources,
+// but makes no request: Start does.
 func New(cfg Config) (*Runner, error) { return newRunner(cfg, false) }
 
 func newRunner(cfg Config, once bool) (*Runner, error) {
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Task, err)
 	}
+	cfg = cfg.canonical()
 	r := &Runner{
 		cfg:       cfg,
 		tc:        cfg.TemplateConfig,
@@ -106,11 +108,6 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 		deps:      map[string]dep.Dependency{},
 		versions:  map[string]uint64{},
 		brain:     cttemplate.NewBrain(),
-	}
-	if r.tc == nil {
-		c := &template.Config{}
-		c.Canonicalize()
-		r.tc = c.TemplateConfig
 	}
 	if r.lc == nil {
 		r.lc = noLifecycle{}

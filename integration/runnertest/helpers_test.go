@@ -47,7 +47,8 @@ func taskToken(v *vaulttest.Vault) string {
 
 func templateConfig() *template.TemplateConfig {
 	tc := template.NewTemplateConfig()
-	tc.Wait = nil
+	zero := time.Duration(0)
+	tc.Wait = &template.Wait{Min: &zero, Max: &zero} // render at once
 	tc.VaultDefaultLeaseDuration = leaseDuration
 	tc.VaultRetry = &template.Retry{Attempts: 0, Backoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond}
 	return tc
