@@ -21,7 +21,7 @@ import (
 // every template is settled, with their errors.
 func (r *Runner) pass(fired map[int]bool) (bool, error) {
 	now := time.Now()
-	wasFirst := r.firstRendered()
+	wasFirst := r.firstComplete
 	r.refreshSecrets()
 	needed := make(map[string]dep.Dependency, len(r.deps))
 	var changes, firstChanges []change
@@ -118,7 +118,8 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 	r.flushEvents() // after the status, so that it agrees with them
 	r.reportMissing(now)
 
-	if !wasFirst && r.firstRendered() {
+	if !r.firstComplete && r.firstRendered() {
+		r.firstComplete = true
 		r.mu.Lock()
 		r.status.FirstRender = now
 		r.mu.Unlock()

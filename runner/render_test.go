@@ -352,3 +352,11 @@ func TestNewFillsDefaultsWithoutTouchingTheConfig(t *testing.T) {
 		t.Errorf("New modified the caller's config: %+v %+v %q", tc, tc.VaultRetry, bare.ChangeMode)
 	}
 }
+
+func TestNoTemplatesIsAFirstRenderAtOnce(t *testing.T) {
+	t.Parallel()
+	r := start(t, testConfig(t))
+	if env := waitFirst(t, r); len(env) != 0 {
+		t.Errorf("env %v", env)
+	}
+}

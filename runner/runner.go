@@ -58,6 +58,8 @@ type Runner struct {
 	recheck  time.Time
 	reported reportedState
 	queued   []Event
+	// firstComplete: every template has rendered once (firstDone closed).
+	firstComplete bool
 
 	nudgeCh chan struct{}
 	disp    *dispatcher
