@@ -10,17 +10,6 @@ import (
 	"github.com/tmplrun/tmplrun/template"
 )
 
-// deniedFunctions are always disabled on top of function_denylist: they
-// talk to Consul or Nomad, which tmplrun has no connection to (their
-// clients would otherwise be built from tmplrun's own CONSUL_HTTP_* and
-// NOMAD_* environment).
-var deniedFunctions = []string{
-	"datacenters", "exportedServices", "key", "keyExists", "keyOrDefault",
-	"ls", "safeLs", "node", "nodes", "partitions", "peerings", "service",
-	"connect", "services", "tree", "safeTree", "caRoots", "caLeaf",
-	"nomadServices", "nomadService", "nomadVarList", "nomadVarListSafe",
-	"nomadVar", "nomadVarExists",
-}
 
 // vaultFunctions are disabled for a task without a Vault connection.
 var vaultFunctions = []string{"secret", "secrets", "pkiCert"}

@@ -43,7 +43,7 @@ type tmplState struct {
 // buildTemplates parses each template's source into a consul-template
 // template with the runner's functions, denylist and delimiters.
 func (r *Runner) buildTemplates() error {
-	deny := append(slices.Clone(r.tc.FunctionDenylist), deniedFunctions...)
+	deny := append(slices.Clone(r.tc.FunctionDenylist), template.UnsupportedFunctions...)
 	if r.cfg.VaultCluster == nil {
 		deny = append(deny, vaultFunctions...)
 	}

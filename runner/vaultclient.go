@@ -23,7 +23,7 @@ const vaultClientTimeout = 60 * time.Second
 
 // newClientSet builds the consul-template client set a runner's
 // dependencies fetch through: a Vault client only (Consul and Nomad
-// functions are disabled, see deniedFunctions). consul-template's
+// functions are disabled, see template.UnsupportedFunctions). consul-template's
 // CreateVaultClient starts from vaultapi.DefaultConfig and NewClient, which
 // read VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_HEADERS,
 // VAULT_MAX_RETRIES… from tmplrun's own environment; every one of those is

@@ -59,7 +59,7 @@ task "web" {
 
 func ExampleNewTemplate() {
 	t := template.NewTemplate()
-	t.Data = "{{ key \"a\" }}"
+	t.Data = "{{ env \"A\" }}"
 	t.Destination = "local/a"
 	t.Splay = 0 // written as zero, stays zero
 	task := template.NewTask("web")

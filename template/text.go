@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,19 @@ import (
 	"github.com/tmplrun/tmplrun/sandbox"
 )
 
+// UnsupportedFunctions are consul-template functions that talk to Consul
+// or Nomad, which tmplrun does not connect to. They are always disabled
+// (their clients would otherwise be built from tmplrun's own CONSUL_HTTP_*
+// and NOMAD_* environment), and a template that calls one fails
+// validation.
+var UnsupportedFunctions = []string{
+	"datacenters", "exportedServices", "key", "keyExists", "keyOrDefault",
+	"ls", "safeLs", "node", "nodes", "partitions", "peerings", "service",
+	"connect", "services", "tree", "safeTree", "caRoots", "caLeaf",
+	"nomadServices", "nomadService", "nomadVarList", "nomadVarListSafe",
+	"nomadVar", "nomadVarExists",
+}
+
 // TextProblem is a mistake in a template's text, found without running it.
 type TextProblem struct {
 	Line, Column int // 1-based, inside the template text; Column 0 = unknown
@@ -25,8 +39,9 @@ type TextProblem struct {
 
 // CheckText parses template text as consul-template will — with the given
 // delimiters — and reports syntax errors, functions that do not exist,
-// and functions the denylist (glob patterns, as function_denylist) turns
-// off. It never executes the template.
+// functions that need Consul or Nomad (UnsupportedFunctions), and
+// functions the denylist (glob patterns, as function_denylist) turns off.
+// It never executes the template.
 func CheckText(text, left, right string, denylist []string) []TextProblem {
 	tree := parse.New("t")
 	tree.Mode = parse.SkipFuncCheck | parse.ParseComments
@@ -41,6 +56,10 @@ func CheckText(text, left, right string, denylist []string) []TextProblem {
 			return
 		}
 		line, col := position(tree, n)
+		if slices.Contains(UnsupportedFunctions, id.Ident) {
+			out = append(out, TextProblem{line, col, fmt.Sprintf("function %q needs Consul or Nomad, which tmplrun does not connect to", id.Ident)})
+			return
+		}
 		for _, pattern := range denylist {
 			if glob.Glob(pattern, id.Ident) {
 				out = append(out, TextProblem{line, col, fmt.Sprintf("function %q is denied by function_denylist", id.Ident)})

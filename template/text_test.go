@@ -19,8 +19,9 @@ func TestCheckText(t *testing.T) {
 		{"unknown function once", "{{ nope }}\n{{ nope }}", "{{", "}}", nil, []TextProblem{{Line: 1, Column: 4, Message: `function "nope" is not defined`}}},
 		{"denied", "x\n  {{ writeToFile \"a\" \"b\" \"c\" \"d\" }}", "{{", "}}", DefaultFunctionDenylist, []TextProblem{{Line: 2, Column: 6, Message: `function "writeToFile" is denied by function_denylist`}}},
 		{"denied glob", `{{ sprig_env "A" }}`, "{{", "}}", []string{"sprig_*"}, []TextProblem{{Line: 1, Column: 4, Message: `function "sprig_env" is denied by function_denylist`}}},
-		{"custom delimiters", `[[ key "a" ]] {{ .Literal }}`, "[[", "]]", nil, nil},
+		{"custom delimiters", `[[ secret "a" ]] {{ .Literal }}`, "[[", "]]", nil, nil},
 		{"wrong delimiters", `[[ key "a" ]]`, "<%", "%>", nil, nil},
+		{"consul function", `{{ key "a" }}`, "{{", "}}", nil, []TextProblem{{Line: 1, Column: 4, Message: `function "key" needs Consul or Nomad, which tmplrun does not connect to`}}},
 		{"define and template", `{{ define "x" }}{{ . }}{{ end }}{{ template "x" "y" }}`, "{{", "}}", nil, nil},
 	}
 	for _, tc := range cases {
