@@ -10,7 +10,6 @@ import (
 	"github.com/tmplrun/tmplrun/template"
 )
 
-
 // vaultFunctions are disabled for a task without a Vault connection.
 var vaultFunctions = []string{"secret", "secrets", "pkiCert"}
 
