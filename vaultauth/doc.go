@@ -1,0 +1,2 @@
+// Package vaultauth is tmplrun's side of Vault authentication.
+package vaultauth
