@@ -69,9 +69,12 @@ func classify(err error) failure {
 		}
 		return failHard
 	}
+	// The HTTP client wraps every transport failure in a *url.Error.
+	// (Not net.Error: syscall.Errno implements it, and an unreadable
+	// credentials file is no outage.)
 	var ue *url.Error
-	var ne net.Error
-	if errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) {
+	var oe *net.OpError
+	if errors.As(err, &ue) || errors.As(err, &oe) || errors.Is(err, context.DeadlineExceeded) {
 		return failUnreachable
 	}
 	return failHard

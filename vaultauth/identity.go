@@ -124,7 +124,10 @@ func (s *Signer) Sign(task string, now time.Time) (string, error) {
 		Expiry:    jwt.NewNumericDate(now.Add(s.ttl)),
 		ID:        hex.EncodeToString(jti[:]),
 	}
-	ours := map[string]string{ClaimTask: task, ClaimNode: s.node}
+	ours := struct {
+		Task string `json:"tmplrun_task"`
+		Node string `json:"tmplrun_node,omitempty"`
+	}{task, s.node}
 	tok, err := jwt.Signed(s.signer).Claims(std).Claims(ours).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("sign workload identity for task %s: %w", task, err)

@@ -163,7 +163,15 @@ func (k *keeper) suspect() {
 }
 
 func (k *keeper) renew(ctx context.Context) {
-	tok := k.token()
+	k.mu.Lock()
+	tok, exp := k.tok, k.st.Lease.Expiry()
+	k.mu.Unlock()
+	if !exp.IsZero() && !k.clock.Now().Before(exp) {
+		// It expired while the renewal was being retried: renewing it
+		// cannot work.
+		k.replace(ctx)
+		return
+	}
 	g, err := k.src.renew(ctx, tok.secret)
 	if ctx.Err() != nil {
 		return

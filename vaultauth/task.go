@@ -66,8 +66,7 @@ func (c *Cluster) task(ctx context.Context, t *template.Task) (*TaskToken, error
 	if ns == "" {
 		ns = c.block.Namespace
 	}
-	tt := &TaskToken{cluster: c, name: t.Name, vault: v, ns: ns, subs: map[chan Token]*int{}}
-	tt.ops = tokenOps{client: func(token string) (*api.Client, error) { return newClient(c.cfg, token, ns) }}
+	tt := c.newTaskToken(t.Name, v, ns)
 
 	var src source
 	switch {
@@ -87,15 +86,36 @@ func (c *Cluster) task(ctx context.Context, t *template.Task) (*TaskToken, error
 		return nil, errors.New("the vault block needs policies or role")
 	}
 
+	dir := ""
 	if !v.DisableFile {
-		d, err := sandbox.Create(t.Dir)
+		dir = t.Dir
+	}
+	return c.start(ctx, tt, src, dir)
+}
+
+func (c *Cluster) newTaskToken(name string, v *template.Vault, ns string) *TaskToken {
+	return &TaskToken{
+		cluster: c,
+		name:    name,
+		vault:   v,
+		ns:      ns,
+		subs:    map[chan Token]*int{},
+		ops:     tokenOps{client: func(token string) (*api.Client, error) { return newClient(c.cfg, token, ns) }},
+	}
+}
+
+// start opens the task dir (unless dir is ""), obtains the first token
+// from src, writes it, and starts the loop.
+func (c *Cluster) start(ctx context.Context, tt *TaskToken, src source, dir string) (*TaskToken, error) {
+	if dir != "" {
+		d, err := sandbox.Create(dir)
 		if err != nil {
 			return nil, err
 		}
 		tt.dir = d
 	}
-	k := newKeeper(src, c.opts.Schedule, c.opts.clock, c.opts.rand, c.emitter(t.Name))
-	k.allowExpiration = v.AllowTokenExpiration
+	k := newKeeper(src, c.opts.Schedule, c.opts.clock, c.opts.rand, c.emitter(tt.name))
+	k.allowExpiration = tt.vault.AllowTokenExpiration
 	k.replaced = tt.replaced
 	k.renewed = func(tok Token) { tt.writeFile(tok) }
 	tt.k = k
