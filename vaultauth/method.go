@@ -44,8 +44,8 @@ func newMethod(a *template.Auth, c *template.VaultCluster, getenv func(string) s
 	case template.AuthToken:
 		return tokenMethod{file: a.TokenFile, getenv: getenv}, nil
 	case template.AuthAppRole:
-		if a.RoleIDFile == "" || a.SecretIDFile == "" {
-			return nil, errors.New(`auth "approle" needs role_id_file and secret_id_file`)
+		if a.RoleIDFile == "" {
+			return nil, errors.New(`auth "approle" needs role_id_file`)
 		}
 		return appRoleMethod{roleIDFile: a.RoleIDFile, secretIDFile: a.SecretIDFile, mount: mount}, nil
 	case template.AuthJWT:
@@ -125,7 +125,8 @@ func (m tokenMethod) login(ctx context.Context, c *api.Client) (*grant, error) {
 	return g, wrapVault("look up the configured token", err)
 }
 
-// appRoleMethod logs in with a role_id and secret_id read from files.
+// appRoleMethod logs in with a role_id and secret_id read from files; a
+// role with bind_secret_id = false needs no secret_id_file.
 type appRoleMethod struct {
 	roleIDFile, secretIDFile, mount string
 }
@@ -137,6 +138,10 @@ func (m appRoleMethod) login(ctx context.Context, c *api.Client) (*grant, error)
 	if err != nil {
 		return nil, err
 	}
+	op := "login with approle at auth/" + m.mount
+	if m.secretIDFile == "" {
+		return writeLogin(ctx, c, op, m.mount, map[string]any{"role_id": roleID})
+	}
 	a, err := approle.NewAppRoleAuth(roleID,
 		&approle.SecretID{FromFile: m.secretIDFile},
 		approle.WithMountPath(m.mount))
@@ -144,7 +149,6 @@ func (m appRoleMethod) login(ctx context.Context, c *api.Client) (*grant, error)
 		return nil, fmt.Errorf("approle: %w", err)
 	}
 	s, err := a.Login(ctx, c)
-	op := "login with approle at auth/" + m.mount
 	if err != nil {
 		return nil, wrapVault(op, err)
 	}
