@@ -51,13 +51,15 @@ func (s *policySource) obtain(ctx context.Context) (*grant, error) {
 		sec, err = c.Auth().Token().CreateWithContext(ctx, req)
 	}
 	if err != nil {
+		err = wrapVault(op, err)
 		var re *api.ResponseError
-		if errors.As(err, &re) && re.StatusCode == http.StatusForbidden {
-			// Perhaps tmplrun's own token died: have it checked now
-			// rather than at its next renewal.
+		if errors.As(err, &re) && re.StatusCode == http.StatusForbidden && s.parentRefused(ctx, self) {
+			// tmplrun's own token died: it logs in again, and this
+			// derivation is retried with backoff meanwhile.
 			self.suspect()
+			return nil, &parentRefusedError{err}
 		}
-		return nil, wrapVault(op, err)
+		return nil, err
 	}
 	g, err := grantFromAuth(sec)
 	return g, wrapVault(op, err)
@@ -90,3 +92,22 @@ func (s *roleSource) obtain(ctx context.Context) (*grant, error) {
 	op := fmt.Sprintf("login with the task's workload identity to jwt role %q at auth/%s", s.role, mount)
 	return writeLogin(ctx, c, op, mount, map[string]any{"role": s.role, "jwt": jwt})
 }
+
+// parentRefused reports whether Vault refuses tmplrun's own token, after a
+// derivation was denied: a denied derivation is either a permission
+// problem (tmplrun's policy, the token role) or a dead parent token.
+func (s *policySource) parentRefused(ctx context.Context, self *keeper) bool {
+	err := (tokenOps{client: s.cluster.client}).verify(ctx, self.token().secret)
+	return err != nil && classify(err) == failHard
+}
+
+// parentRefusedError: a task token could not be derived because Vault
+// refused tmplrun's own token. It is a soft failure: tmplrun logs in again
+// and the derivation is retried.
+type parentRefusedError struct{ err error }
+
+func (e *parentRefusedError) Error() string {
+	return "tmplrun's own token was refused, logging in again: " + e.err.Error()
+}
+
+func (e *parentRefusedError) Unwrap() error { return e.err }

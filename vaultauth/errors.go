@@ -52,6 +52,10 @@ func (f failure) String() string {
 
 // classify sorts an error from a Vault call.
 func classify(err error) failure {
+	var pr *parentRefusedError
+	if errors.As(err, &pr) {
+		return failSoft
+	}
 	var re *api.ResponseError
 	if errors.As(err, &re) {
 		switch {

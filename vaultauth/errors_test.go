@@ -32,6 +32,7 @@ func TestClassify(t *testing.T) {
 		{"connection refused", errRefused, failUnreachable},
 		{"deadline", fmt.Errorf("renew: %w", context.DeadlineExceeded), failUnreachable},
 		{"wrapped 403", wrapVault("renew", fmt.Errorf("login: %w", resp(403))), failHard},
+		{"derivation denied because tmplrun's token died", &parentRefusedError{resp(403)}, failSoft},
 		{"unreadable file", &fs.PathError{Op: "open", Path: "/x", Err: syscall.ENOENT}, failHard},
 	}
 	for _, tt := range tests {
