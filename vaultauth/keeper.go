@@ -187,6 +187,7 @@ func (k *keeper) renew(ctx context.Context) {
 	now := k.clock.Now()
 	k.mu.Lock()
 	k.st.Lease.TTL = g.ttl
+	k.st.Lease.Base = max(k.st.Lease.Base, g.ttl)
 	k.st.Lease.Renewable = g.renewable
 	k.st.Lease.Granted = now
 	k.st.Failures, k.st.Hard = 0, false

@@ -359,3 +359,45 @@ func attrStrings(attrs []slog.Attr) []string {
 	}
 	return out
 }
+
+// A renewal cut short by a max TTL fixes the token's expiry: renewing
+// again cannot help, so it is replaced before it expires.
+func TestKeeperCappedRenewalIsReplaced(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{ttl: 10 * time.Second, renews: []result{{g: &grant{ttl: 10 * time.Second, renewable: true}}, {g: &grant{ttl: 4 * time.Second, renewable: true}}}}
+	r := newRig(t, src, false)
+	r.start(t)
+	r.clk.fire(t) // 5 s: renewed, 10 s
+	r.clk.fire(t) // 10 s: renewed, only 4 s: capped
+	if d := r.clk.fire(t); d != 3200*time.Millisecond {
+		t.Errorf("replaced %v after the capped renewal, want 3.2s (80 %% of 4 s)", d)
+	}
+	r.settle(t)
+	if diff := cmp.Diff([]string{"obtain", "renew", "renew", "obtain"}, src.callLog()); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if n := len(r.replaced); n != 1 {
+		t.Errorf("%d tokens delivered, want 1", n)
+	}
+}
+
+// A supplied token looked up with little TTL left is renewed to its full
+// TTL, which becomes the measure of a full renewal.
+func TestKeeperBaseGrowsWithRenewal(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{ttl: time.Hour, obtains: []result{{g: &grant{token: "s.supplied", ttl: 10 * time.Minute, renewable: true}}}}
+	r := newRig(t, src, false)
+	r.start(t)
+	r.clk.fire(t) // 5 min: renewed to 1 h
+	r.settle(t)
+	st := r.k.status()
+	if st.Next.Step != StepRenew || st.TTL != time.Hour {
+		t.Errorf("after a full renewal: %+v, want a renewal planned", st)
+	}
+	r.k.mu.Lock()
+	base := r.k.st.Lease.Base
+	r.k.mu.Unlock()
+	if base != time.Hour {
+		t.Errorf("base %v, want 1h", base)
+	}
+}

@@ -18,8 +18,8 @@ import "time"
 //  4. A renewable token is renewed at a random point in RenewWindow of its
 //     TTL, counted from when Vault granted that TTL. A token that is not
 //     renewable, or whose last renewal granted less than Exhausted × its
-//     first TTL (it is near its max TTL), is replaced at a random point in
-//     ReplaceWindow instead.
+//     full TTL (a max TTL caps it: its expiry cannot move any more), is
+//     replaced at a random point in ReplaceWindow of what it has left.
 //  5. After a failed renewal or replacement the old token still works
 //     until it expires, so the same step is retried after a backoff
 //     (Retry when Vault was unreachable or failed, Reauth when it said no)
@@ -32,20 +32,21 @@ type Schedule struct {
 	// ReplaceWindow is the same for a token that must be replaced.
 	ReplaceWindow [2]float64
 	// Exhausted: a renewal granting less than this fraction of the
-	// token's first TTL means the token is near its max TTL.
+	// token's full TTL (Lease.Base) means a max TTL caps it.
 	Exhausted float64
 	// Retry paces retries when Vault is unreachable or fails (soft
 	// failures); Reauth paces them when Vault refuses (hard failures).
 	Retry, Reauth Backoff
 }
 
-// DefaultSchedule renews at 50–70 % of the TTL, replaces non-renewable
-// tokens at 80–90 %, retries soft failures 1 s → 1 min and hard ones
+// DefaultSchedule renews at 50–70 % of the TTL, stops renewing as soon as
+// a renewal is cut short by a max TTL, replaces tokens it cannot renew at
+// 80–90 % of their TTL, retries soft failures 1 s → 1 min and hard ones
 // 1 s → 5 min (Vault Agent's re-auth bounds).
 var DefaultSchedule = Schedule{
 	RenewWindow:   [2]float64{0.5, 0.7},
 	ReplaceWindow: [2]float64{0.8, 0.9},
-	Exhausted:     1.0 / 3,
+	Exhausted:     1,
 	Retry:         Backoff{Min: time.Second, Max: time.Minute},
 	Reauth:        Backoff{Min: time.Second, Max: 5 * time.Minute},
 }
@@ -75,7 +76,8 @@ type Lease struct {
 	// TTL is the time to live Vault granted; 0 means the token never
 	// expires.
 	TTL time.Duration
-	// Base is the TTL the token was first issued with.
+	// Base is the token's full TTL: the largest TTL Vault granted it,
+	// at issue or at a renewal.
 	Base      time.Duration
 	Renewable bool
 	// Granted is when Vault granted TTL.

@@ -136,10 +136,16 @@ func TestScheduleNext(t *testing.T) {
 			want:  Plan{StepReplace, t0.Add(12 * time.Minute)},
 		},
 		{
-			name:  "renewal granted 30 of 60 min: still renewed",
-			state: TokenState{Lease: Lease{TTL: 30 * time.Minute, Base: hour, Renewable: true, Granted: t0}},
+			name:  "renewal granted 59 of 60 min: capped, its expiry is fixed: replace at 80 %",
+			state: TokenState{Lease: Lease{TTL: 59 * time.Minute, Base: hour, Renewable: true, Granted: t0}},
 			now:   t0,
-			want:  Plan{StepRenew, t0.Add(15 * time.Minute)},
+			want:  Plan{StepReplace, t0.Add(47*time.Minute + 12*time.Second)},
+		},
+		{
+			name:  "renewal granted more than before: renewed",
+			state: TokenState{Lease: Lease{TTL: hour, Base: hour, Renewable: true, Granted: t0}},
+			now:   t0,
+			want:  Plan{StepRenew, t0.Add(30 * time.Minute)},
 		},
 		{
 			name:  "allow_token_expiration: never renewed, expiry noted",
