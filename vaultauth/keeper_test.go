@@ -369,8 +369,8 @@ func TestKeeperCappedRenewalIsReplaced(t *testing.T) {
 	r.start(t)
 	r.clk.fire(t) // 5 s: renewed, 10 s
 	r.clk.fire(t) // 10 s: renewed, only 4 s: capped
-	if d := r.clk.fire(t); d != 3200*time.Millisecond {
-		t.Errorf("replaced %v after the capped renewal, want 3.2s (80 %% of 4 s)", d)
+	if d := r.clk.fire(t); d != 3*time.Second {
+		t.Errorf("replaced %v after the capped renewal, want 3s (80 %% of 4 s, but Slack before expiry)", d)
 	}
 	r.settle(t)
 	if diff := cmp.Diff([]string{"obtain", "renew", "renew", "obtain"}, src.callLog()); diff != "" {

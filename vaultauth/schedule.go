@@ -19,7 +19,8 @@ import "time"
 //     TTL, counted from when Vault granted that TTL. A token that is not
 //     renewable, or whose last renewal granted less than Exhausted × its
 //     full TTL (a max TTL caps it: its expiry cannot move any more), is
-//     replaced at a random point in ReplaceWindow of what it has left.
+//     replaced at a random point in ReplaceWindow of what it has left, and
+//     at least Slack before it expires.
 //  5. After a failed renewal or replacement the old token still works
 //     until it expires, so the same step is retried after a backoff
 //     (Retry when Vault was unreachable or failed, Reauth when it said no)
@@ -34,6 +35,12 @@ type Schedule struct {
 	// Exhausted: a renewal granting less than this fraction of the
 	// token's full TTL (Lease.Base) means a max TTL caps it.
 	Exhausted float64
+	// Slack: Vault reports TTLs in whole seconds and counts a max TTL
+	// from a creation time it keeps in whole seconds, so a token may
+	// expire up to a second before its reported TTL runs out. A
+	// replacement is planned at least Slack before the reported expiry
+	// (but not before half the TTL).
+	Slack time.Duration
 	// Retry paces retries when Vault is unreachable or fails (soft
 	// failures); Reauth paces them when Vault refuses (hard failures).
 	Retry, Reauth Backoff
@@ -47,6 +54,7 @@ var DefaultSchedule = Schedule{
 	RenewWindow:   [2]float64{0.5, 0.7},
 	ReplaceWindow: [2]float64{0.8, 0.9},
 	Exhausted:     1,
+	Slack:         time.Second,
 	Retry:         Backoff{Min: time.Second, Max: time.Minute},
 	Reauth:        Backoff{Min: time.Second, Max: 5 * time.Minute},
 }
@@ -164,7 +172,16 @@ func (s Schedule) Next(t TokenState, now time.Time, rnd float64) Plan {
 	}
 	if t.Failures == 0 {
 		f := window[0] + (window[1]-window[0])*clamp01(rnd)
-		return Plan{step, l.Granted.Add(time.Duration(f * float64(l.TTL)))}
+		at := l.Granted.Add(time.Duration(f * float64(l.TTL)))
+		if step == StepReplace {
+			if latest := exp.Add(-s.Slack); at.After(latest) {
+				at = latest
+				if half := l.Granted.Add(l.TTL / 2); at.Before(half) {
+					at = half
+				}
+			}
+		}
+		return Plan{step, at}
 	}
 	if !now.Before(exp) {
 		return Plan{StepReplace, now.Add(backoff.Delay(t.Failures, rnd))}

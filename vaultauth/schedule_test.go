@@ -148,6 +148,19 @@ func TestScheduleNext(t *testing.T) {
 			want:  Plan{StepRenew, t0.Add(30 * time.Minute)},
 		},
 		{
+			name:  "replacement of a short token: at least Slack (1 s) before expiry",
+			state: TokenState{Lease: Lease{TTL: 3 * time.Second, Base: 4 * time.Second, Renewable: true, Granted: t0}},
+			now:   t0,
+			rnd:   0.9,
+			want:  Plan{StepReplace, t0.Add(2 * time.Second)},
+		},
+		{
+			name:  "replacement of a very short token: not before half its TTL",
+			state: TokenState{Lease: Lease{TTL: time.Second, Base: time.Second, Granted: t0}},
+			now:   t0,
+			want:  Plan{StepReplace, t0.Add(500 * time.Millisecond)},
+		},
+		{
 			name:  "allow_token_expiration: never renewed, expiry noted",
 			state: TokenState{Lease: renewable, AllowExpiration: true},
 			now:   t0,
