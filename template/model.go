@@ -23,6 +23,13 @@ type Config struct {
 	Vaults         []*VaultCluster `hcl:"vault,block"`
 	TemplateConfig *TemplateConfig `hcl:"template_config,block"`
 	Tasks          []*Task         `hcl:"task,block"`
+
+	// Warnings are problems that do not stop the file from working (a
+	// field that is ignored, a template source not found yet).
+	Warnings hcl.Diagnostics `hcl:"-"`
+
+	// src is the file's text, kept to place template-text problems.
+	src []byte
 }
 
 // Config formats.

@@ -1,0 +1,5 @@
+task "web" {
+  template {
+    data = "x"
+    destination = "local/a"
+  }

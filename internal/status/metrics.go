@@ -1,0 +1,86 @@
+package status
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the counters the CLI increments as events happen. Gauges
+// (missing dependencies, token TTL, Vault reachability) are read from the
+// snapshot at scrape time.
+type Metrics struct {
+	Renders       *prometheus.CounterVec // task, template
+	RenderErrors  *prometheus.CounterVec // task, template
+	ChangeActions *prometheus.CounterVec // task, mode (restart, signal, script, noop)
+	VaultErrors   *prometheus.CounterVec // task, source (templates, token)
+	Restarts      *prometheus.CounterVec // task, reason (change, exit)
+	TokenRenewals *prometheus.CounterVec // task
+	TokensIssued  *prometheus.CounterVec // task
+
+	Registry *prometheus.Registry
+}
+
+// NewMetrics registers tmplrun's metrics (and Go runtime and process
+// metrics) in a new registry; snapshot feeds the gauges at scrape time.
+func NewMetrics(snapshot func() Snapshot) *Metrics {
+	reg := prometheus.NewRegistry()
+	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "tmplrun", Name: name, Help: help}, labels)
+		reg.MustRegister(c)
+		return c
+	}
+	m := &Metrics{
+		Renders:       counter("renders_total", "Templates rendered with new content.", "task", "template"),
+		RenderErrors:  counter("render_errors_total", "Template renders that failed.", "task", "template"),
+		ChangeActions: counter("change_actions_total", "Change actions taken, by change mode.", "task", "mode"),
+		VaultErrors:   counter("vault_errors_total", "Vault requests that failed, by who made them.", "task", "source"),
+		Restarts:      counter("process_restarts_total", "Task process restarts, by reason.", "task", "reason"),
+		TokenRenewals: counter("token_renewals_total", "Task Vault tokens renewed.", "task"),
+		TokensIssued:  counter("tokens_issued_total", "New task Vault tokens (first and replacements).", "task"),
+		Registry:      reg,
+	}
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(&gauges{snapshot: snapshot})
+	return m
+}
+
+var (
+	missingDesc = prometheus.NewDesc("tmplrun_missing_dependencies",
+		"Dependencies a template is waiting for.", []string{"task", "template"}, nil)
+	ttlDesc = prometheus.NewDesc("tmplrun_token_ttl_seconds",
+		"Remaining TTL of a task's Vault token.", []string{"task"}, nil)
+	reachableDesc = prometheus.NewDesc("tmplrun_vault_reachable",
+		"1 when the task's last Vault request reached Vault, else 0.", []string{"task"}, nil)
+	upDesc = prometheus.NewDesc("tmplrun_task_running",
+		"1 when the task's process is running (or, without a command, its templates are rendered).", []string{"task"}, nil)
+)
+
+// gauges reads the snapshot at scrape time.
+type gauges struct{ snapshot func() Snapshot }
+
+func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- missingDesc
+	ch <- ttlDesc
+	ch <- reachableDesc
+	ch <- upDesc
+}
+
+func (g *gauges) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range g.snapshot().Tasks {
+		for _, tm := range t.Templates {
+			ch <- prometheus.MustNewConstMetric(missingDesc, prometheus.GaugeValue, float64(len(tm.Missing)), t.Name, tm.Destination)
+		}
+		if t.Token != nil {
+			ch <- prometheus.MustNewConstMetric(ttlDesc, prometheus.GaugeValue, t.Token.TTLSeconds, t.Name)
+		}
+		ch <- prometheus.MustNewConstMetric(reachableDesc, prometheus.GaugeValue, boolf(t.Vault.Reachable), t.Name)
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolf(t.State == "running" || t.State == "rendered"), t.Name)
+	}
+}
+
+func boolf(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,79 @@
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestServer(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	snap := Snapshot{Version: "dev", Time: now, Tasks: []Task{{
+		Name: "web", State: "running", PID: 42,
+		Token: &Token{State: "healthy", TTLSeconds: 3600, Renewable: true, Generation: 1},
+		Vault: Vault{Reachable: true, Requests: 3},
+		Templates: []Template{{Destination: "local/a", LastRender: TimePtr(now), Renders: 2, Missing: []string{}},
+			{Destination: "local/b", Missing: []string{"vault.read(secret/data/b)"}}},
+	}}}
+	m := NewMetrics(func() Snapshot { return snap })
+	m.Renders.WithLabelValues("web", "local/a").Add(2)
+	m.ChangeActions.WithLabelValues("web", "restart").Inc()
+
+	s, err := Start("127.0.0.1:0", Handler(func() Snapshot { return snap }, m), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(context.Background())
+	base := "http://" + s.Addr().String()
+
+	resp, err := http.Get(base + "/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if diff := cmp.Diff(snap, got); diff != "" {
+		t.Errorf("status (-want +got):\n%s", diff)
+	}
+
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`tmplrun_renders_total{task="web",template="local/a"} 2`,
+		`tmplrun_change_actions_total{mode="restart",task="web"} 1`,
+		`tmplrun_missing_dependencies{task="web",template="local/b"} 1`,
+		`tmplrun_token_ttl_seconds{task="web"} 3600`,
+		`tmplrun_vault_reachable{task="web"} 1`,
+		`tmplrun_task_running{task="web"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+
+	resp, err = http.Post(base+"/v1/status", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /v1/status = %d, want 405", resp.StatusCode)
+	}
+}

@@ -1,0 +1,497 @@
+package template
+
+import (
+	"fmt"
+	"io/fs"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// The decoder turns hclsyntax bodies into the model structs. It is driven
+// by the structs' hcl tags ("name,attr", "name,block", "name,label" and
+// "name,label,optional"), records where every attribute was written (Pos),
+// and collects every problem instead of stopping at the first.
+
+// field is one tagged struct field.
+type field struct {
+	name     string
+	kind     string // attr, block, label
+	optional bool   // for labels
+	index    int
+}
+
+var fieldCache sync.Map // reflect.Type → []field
+
+// fieldsOf lists the tagged fields of struct type t, in declaration order.
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
+	}
+	var out []field
+	for i := 0; i < t.NumField(); i++ {
+		tag := t.Field(i).Tag.Get("hcl")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		parts := strings.Split(tag, ",")
+		f := field{name: parts[0], kind: "attr", index: i}
+		for _, p := range parts[1:] {
+			switch p {
+			case "attr", "block", "label":
+				f.kind = p
+			case "optional":
+				f.optional = true
+			}
+		}
+		out = append(out, f)
+	}
+	fieldCache.Store(t, out)
+	return out
+}
+
+// constructors give a block its defaults before its attributes are
+// decoded, so that an attribute not written keeps its default and one
+// written as zero stays zero.
+var constructors = map[reflect.Type]func() reflect.Value{
+	reflect.TypeFor[Template]():       func() reflect.Value { return reflect.ValueOf(NewTemplate()) },
+	reflect.TypeFor[ChangeScript]():   func() reflect.Value { return reflect.ValueOf(NewChangeScript()) },
+	reflect.TypeFor[Vault]():          func() reflect.Value { return reflect.ValueOf(NewVault()) },
+	reflect.TypeFor[Task]():           func() reflect.Value { return reflect.ValueOf(NewTask("")) },
+	reflect.TypeFor[TemplateConfig](): func() reflect.Value { return reflect.ValueOf(NewTemplateConfig()) },
+	reflect.TypeFor[Retry]():          func() reflect.Value { return reflect.ValueOf(NewRetry()) },
+	reflect.TypeFor[Identity]():       func() reflect.Value { return reflect.ValueOf(NewIdentity()) },
+}
+
+func newBlock(t reflect.Type) reflect.Value {
+	if c, ok := constructors[t]; ok {
+		return c()
+	}
+	return reflect.New(t)
+}
+
+// blockSpec says how to treat a body's contents.
+type blockSpec struct {
+	// strict reports attributes and blocks the struct does not know.
+	strict bool
+	// ignore lists names that are accepted and skipped (Nomad fields that
+	// mean nothing here).
+	ignore map[string]bool
+	// skip lists names the caller decodes itself.
+	skip map[string]bool
+}
+
+// decodeBody decodes body into the struct out points to. ctxName names the
+// block in messages (`task "web"`).
+func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName string, spec blockSpec) {
+	v := out.Elem()
+	t := v.Type()
+	fields := fieldsOf(t)
+	pos := Pos{Attrs: map[string]hcl.Range{}}
+
+	known := map[string]field{}
+	var attrNames, blockNames []string
+	for _, f := range fields {
+		switch f.kind {
+		case "attr":
+			known[f.name] = f
+			attrNames = append(attrNames, f.name)
+		case "block":
+			known[f.name] = f
+			blockNames = append(blockNames, f.name)
+		}
+	}
+
+	for _, attr := range sortedAttrs(body) {
+		f, ok := known[attr.Name]
+		if spec.skip[attr.Name] {
+			continue
+		}
+		if !ok || f.kind != "attr" {
+			if spec.ignore[attr.Name] || !spec.strict {
+				continue
+			}
+			p.unknown(attr.NameRange, ctxName, "argument", attr.Name, attrNames, f.kind == "block")
+			continue
+		}
+		pos.Attrs[attr.Name] = attr.SrcRange
+		p.decodeAttr(attr, v.Field(f.index), ctxName)
+		if t == reflect.TypeFor[Template]() && attr.Name == "data" {
+			v.FieldByName("DataRange").Set(reflect.ValueOf(textStart(attr.Expr.Range(), p.src)))
+		}
+	}
+
+	seen := map[string]hcl.Range{}
+	for _, blk := range body.Blocks {
+		if spec.skip[blk.Type] {
+			continue
+		}
+		f, ok := known[blk.Type]
+		if !ok || f.kind != "block" {
+			if spec.ignore[blk.Type] || !spec.strict {
+				continue
+			}
+			p.unknown(blk.TypeRange, ctxName, "block", blk.Type, blockNames, f.kind == "attr")
+			continue
+		}
+		fv := v.Field(f.index)
+		elemType := fv.Type()
+		if elemType.Kind() == reflect.Slice {
+			elemType = elemType.Elem()
+		}
+		elemType = elemType.Elem() // *T → T
+		if fv.Kind() == reflect.Pointer {
+			if prev, dup := seen[blk.Type]; dup {
+				p.errorf(blk.DefRange().Ptr(), "%s: only one %s block is allowed (the first is at line %d)", ctxName, blk.Type, prev.Start.Line)
+				continue
+			}
+			seen[blk.Type] = blk.DefRange()
+		}
+		child := newBlock(elemType)
+		if !p.decodeLabels(blk, child, ctxName) {
+			continue
+		}
+		p.decodeBody(blk.Body, child, childContext(ctxName, blk), blockSpec{strict: spec.strict || isModelBlock(elemType), ignore: nomadIgnored[elemType]})
+		setBlockPos(child, blk)
+		if fv.Kind() == reflect.Slice {
+			fv.Set(reflect.Append(fv, child))
+		} else {
+			fv.Set(child)
+		}
+	}
+	pos.Block = body.SrcRange
+	if pf := v.FieldByName("Pos"); pf.IsValid() {
+		pf.Set(reflect.ValueOf(pos))
+	}
+}
+
+// isModelBlock reports whether a block type is one of the blocks Nomad
+// itself checks strictly (template, vault and their children); inside a
+// jobspec those stay strict while job, group and task are not.
+func isModelBlock(t reflect.Type) bool {
+	switch t {
+	case reflect.TypeFor[Template](), reflect.TypeFor[ChangeScript](), reflect.TypeFor[Wait](), reflect.TypeFor[Vault]():
+		return true
+	}
+	return false
+}
+
+// nomadIgnored lists fields Nomad accepts that have no meaning here.
+var nomadIgnored = map[reflect.Type]map[string]bool{
+	reflect.TypeFor[Template](): {"vault_grace": true},
+}
+
+// setBlockPos records a block's header range once its body is decoded.
+func setBlockPos(child reflect.Value, blk *hclsyntax.Block) {
+	pf := child.Elem().FieldByName("Pos")
+	if !pf.IsValid() {
+		return
+	}
+	pos := pf.Interface().(Pos)
+	pos.Block = blk.DefRange()
+	pf.Set(reflect.ValueOf(pos))
+}
+
+// decodeLabels sets a block's label field; it reports false when the
+// labels are wrong (and says so).
+func (p *parser) decodeLabels(blk *hclsyntax.Block, child reflect.Value, ctxName string) bool {
+	var label *field
+	for _, f := range fieldsOf(child.Elem().Type()) {
+		if f.kind == "label" {
+			f := f
+			label = &f
+		}
+	}
+	switch {
+	case label == nil && len(blk.Labels) > 0:
+		p.errorf(blk.LabelRanges[0].Ptr(), "%s: a %s block takes no label; found %q", ctxName, blk.Type, blk.Labels[0])
+		return false
+	case label == nil:
+		return true
+	case len(blk.Labels) > 1:
+		p.errorf(blk.LabelRanges[1].Ptr(), "%s: a %s block takes one label (its %s); found %d", ctxName, blk.Type, label.name, len(blk.Labels))
+		return false
+	case len(blk.Labels) == 0 && !label.optional:
+		p.errorf(blk.DefRange().Ptr(), "%s: a %s block needs a label: its %s, e.g. %s %q {", ctxName, blk.Type, label.name, blk.Type, exampleLabel[blk.Type])
+		return false
+	case len(blk.Labels) == 1:
+		child.Elem().Field(label.index).SetString(blk.Labels[0])
+	}
+	return true
+}
+
+var exampleLabel = map[string]string{"task": "web", "auth": "approle", "vault": "default"}
+
+// childContext names a nested block for messages.
+func childContext(parent string, blk *hclsyntax.Block) string {
+	name := blk.Type
+	if len(blk.Labels) > 0 {
+		name += " " + strconv.Quote(blk.Labels[0])
+	}
+	if blk.Type == "template" {
+		if attr, ok := blk.Body.Attributes["destination"]; ok {
+			if lit, ok := attr.Expr.(*hclsyntax.TemplateExpr); ok && lit.IsStringLiteral() {
+				v, _ := lit.Value(nil)
+				name += " " + strconv.Quote(v.AsString())
+			}
+		}
+	}
+	if parent == "" {
+		return name
+	}
+	return parent + ", " + name
+}
+
+// decodeAttr evaluates attr and stores it in dst according to dst's type.
+func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxName string) {
+	val, diags := p.eval(attr.Expr)
+	p.diags = append(p.diags, diags...)
+	if diags.HasErrors() || val.IsNull() || !val.IsWhollyKnown() {
+		// Unknown values come only from a variable or local that already
+		// failed, and was reported.
+		return
+	}
+	rng := attr.Expr.Range().Ptr()
+	bad := func(want string) {
+		p.errorf(rng, "%s: %s must be %s, not %s", ctxName, attr.Name, want, friendlyType(val))
+	}
+	switch dst.Type() {
+	case reflect.TypeFor[time.Duration](), reflect.TypeFor[*time.Duration]():
+		s, ok := asString(val)
+		if !ok {
+			bad(`a duration string like "5s"`)
+			return
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			p.errorf(rng, "%s: %s = %q is not a duration; write it like \"250ms\", \"5s\" or \"1m30s\"", ctxName, attr.Name, s)
+			return
+		}
+		if dst.Kind() == reflect.Pointer {
+			dst.Set(reflect.ValueOf(&d))
+		} else {
+			dst.SetInt(int64(d))
+		}
+		return
+	case reflect.TypeFor[fs.FileMode]():
+		s, ok := asString(val)
+		if !ok {
+			bad(`an octal string like "0644"`)
+			return
+		}
+		m, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || m > 0o7777 {
+			p.errorf(rng, "%s: %s = %q is not a 12-bit octal mode; write it like \"0644\" or \"0600\"", ctxName, attr.Name, s)
+			return
+		}
+		dst.SetUint(uint64(fileModeFromUnix(uint32(m))))
+		return
+	}
+	switch dst.Kind() {
+	case reflect.String:
+		s, ok := asString(val)
+		if !ok {
+			bad("a string")
+			return
+		}
+		dst.SetString(s)
+	case reflect.Bool:
+		b, err := convert.Convert(val, cty.Bool)
+		if err != nil {
+			bad("true or false")
+			return
+		}
+		dst.SetBool(b.True())
+	case reflect.Int:
+		n, ok := asInt(val)
+		if !ok {
+			bad("a whole number")
+			return
+		}
+		dst.SetInt(int64(n))
+	case reflect.Pointer:
+		elem := reflect.New(dst.Type().Elem())
+		switch dst.Type().Elem().Kind() {
+		case reflect.Bool:
+			b, err := convert.Convert(val, cty.Bool)
+			if err != nil {
+				bad("true or false")
+				return
+			}
+			elem.Elem().SetBool(b.True())
+		case reflect.Int:
+			n, ok := asInt(val)
+			if !ok {
+				bad("a whole number")
+				return
+			}
+			elem.Elem().SetInt(int64(n))
+		}
+		dst.Set(elem)
+	case reflect.Slice:
+		list, err := convert.Convert(val, cty.List(cty.String))
+		if err != nil || list.IsNull() {
+			bad("a list of strings")
+			return
+		}
+		out := make([]string, 0, list.LengthInt())
+		for it := list.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			if e.IsNull() {
+				bad("a list of strings (without null)")
+				return
+			}
+			out = append(out, e.AsString())
+		}
+		dst.Set(reflect.ValueOf(out))
+	case reflect.Map:
+		m, err := convert.Convert(val, cty.Map(cty.String))
+		if err != nil || m.IsNull() {
+			bad("a map of strings")
+			return
+		}
+		out := map[string]string{}
+		for it := m.ElementIterator(); it.Next(); {
+			k, e := it.Element()
+			if e.IsNull() {
+				bad("a map of strings (without null)")
+				return
+			}
+			out[k.AsString()] = e.AsString()
+		}
+		dst.Set(reflect.ValueOf(out))
+	default:
+		panic(fmt.Sprintf("template: no decoder for %s", dst.Type()))
+	}
+}
+
+// fileModeFromUnix turns 12-bit Unix mode bits into an fs.FileMode.
+func fileModeFromUnix(m uint32) fs.FileMode {
+	mode := fs.FileMode(m & 0o777)
+	if m&0o4000 != 0 {
+		mode |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		mode |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		mode |= fs.ModeSticky
+	}
+	return mode
+}
+
+func asString(v cty.Value) (string, bool) {
+	if v == cty.NilVal || v.IsNull() || !v.IsWhollyKnown() {
+		return "", false
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil || s.IsNull() || !s.IsKnown() {
+		return "", false
+	}
+	return s.AsString(), true
+}
+
+func asInt(v cty.Value) (int, bool) {
+	if v == cty.NilVal || v.IsNull() || !v.IsWhollyKnown() {
+		return 0, false
+	}
+	n, err := convert.Convert(v, cty.Number)
+	if err != nil || n.IsNull() {
+		return 0, false
+	}
+	bf := n.AsBigFloat()
+	if !bf.IsInt() {
+		return 0, false
+	}
+	i, acc := bf.Int64()
+	if acc != 0 || i > 1<<31-1 || i < -(1<<31) {
+		return 0, false
+	}
+	return int(i), true
+}
+
+func friendlyType(v cty.Value) string {
+	t := v.Type()
+	switch {
+	case t == cty.String:
+		return "a string"
+	case t == cty.Number:
+		return "a number"
+	case t == cty.Bool:
+		return "a bool"
+	case t.IsTupleType() || t.IsListType() || t.IsSetType():
+		return "a list"
+	case t.IsObjectType() || t.IsMapType():
+		return "an object"
+	}
+	return t.FriendlyName()
+}
+
+// unknown reports an attribute or block the schema does not know, with a
+// suggestion when one is close.
+func (p *parser) unknown(rng hcl.Range, ctxName, what, name string, candidates []string, isOtherKind bool) {
+	where := ctxName
+	if where == "" {
+		where = "the top level"
+	}
+	summary := fmt.Sprintf("%s: unknown %s %q", ctxName, what, name)
+	if ctxName == "" {
+		summary = fmt.Sprintf("unknown %s %q at the top level", what, name)
+	}
+	var detail string
+	switch {
+	case isOtherKind && what == "argument":
+		detail = fmt.Sprintf("%q is a block here: write %s { … }", name, name)
+	case isOtherKind:
+		detail = fmt.Sprintf("%q is an argument here: write %s = …", name, name)
+	default:
+		if s := suggest(name, candidates); s != "" {
+			detail = fmt.Sprintf("did you mean %q?", s)
+		} else if len(candidates) > 0 {
+			sorted := append([]string(nil), candidates...)
+			sort.Strings(sorted)
+			detail = fmt.Sprintf("%s accepts: %s", where, strings.Join(sorted, ", "))
+		}
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: rng.Ptr()})
+}
+
+// sortedAttrs returns a body's attributes in source order (the map has
+// none).
+func sortedAttrs(body *hclsyntax.Body) []*hclsyntax.Attribute {
+	out := make([]*hclsyntax.Attribute, 0, len(body.Attributes))
+	for _, a := range body.Attributes {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].SrcRange.Start.Byte < out[j].SrcRange.Start.Byte })
+	return out
+}
+
+// textStart returns where a string expression's text begins: after the
+// opening quote, or on the line after a heredoc's marker.
+func textStart(r hcl.Range, src []byte) hcl.Range {
+	if r.Start.Byte < 0 || r.Start.Byte >= len(src) {
+		return r
+	}
+	rest := src[r.Start.Byte:]
+	start := r.Start
+	switch {
+	case len(rest) > 1 && rest[0] == '<' && rest[1] == '<':
+		nl := strings.IndexByte(string(rest), '\n')
+		if nl < 0 {
+			return r
+		}
+		start = hcl.Pos{Line: start.Line + 1, Column: 1, Byte: start.Byte + nl + 1}
+	case len(rest) > 0 && rest[0] == '"':
+		start = hcl.Pos{Line: start.Line, Column: start.Column + 1, Byte: start.Byte + 1}
+	}
+	return hcl.Range{Filename: r.Filename, Start: start, End: r.End}
+}
