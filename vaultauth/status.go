@@ -46,3 +46,17 @@ type Status struct {
 	Failures  int
 	LastError string
 }
+
+// Remaining is how long the token has left at now: 0 when it has expired
+// or there is none, -1 when it never expires.
+func (s Status) Remaining(now time.Time) time.Duration {
+	switch {
+	case s.Generation == 0:
+		return 0
+	case s.Expires.IsZero():
+		return -1
+	case now.After(s.Expires):
+		return 0
+	}
+	return s.Expires.Sub(now)
+}

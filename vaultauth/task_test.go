@@ -215,3 +215,26 @@ func TestTaskTokenStatus(t *testing.T) {
 		t.Errorf("Status() (-want +got):\n%s", diff)
 	}
 }
+
+func TestStatusRemaining(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		s    Status
+		want time.Duration
+	}{
+		{"no token", Status{}, 0},
+		{"never expires", Status{Generation: 1}, -1},
+		{"left", Status{Generation: 1, Expires: t0.Add(time.Minute)}, time.Minute},
+		{"expired", Status{Generation: 1, Expires: t0.Add(-time.Second)}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.s.Remaining(t0); got != tt.want {
+				t.Errorf("Remaining() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
