@@ -32,6 +32,12 @@ func (r *rig) appRoleCluster(t *testing.T, period time.Duration) *template.Vault
 // ownTokens are the accessors of tokens tmplrun obtained by AppRole login.
 func ownTokens(t *testing.T, v *vaulttest.Vault) []string {
 	t.Helper()
+	return tokensFrom(t, v, "auth/approle/login")
+}
+
+// tokensFrom are the accessors of the tokens created at path.
+func tokensFrom(t *testing.T, v *vaulttest.Vault, path string) []string {
+	t.Helper()
 	c := v.Client()
 	list, err := c.Logical().List("auth/token/accessors")
 	if err != nil {
@@ -44,7 +50,7 @@ func ownTokens(t *testing.T, v *vaulttest.Vault) []string {
 		if err != nil {
 			continue
 		}
-		if s.Data["path"] == "auth/approle/login" {
+		if s.Data["path"] == path {
 			out = append(out, k.(string))
 		}
 	}
