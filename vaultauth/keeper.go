@@ -2,6 +2,7 @@ package vaultauth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -212,6 +213,14 @@ func (k *keeper) replace(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	if err == nil && g.token == k.token().secret {
+		if k.revive(g) {
+			return
+		}
+		// The token the user supplied (auth "token") is still the one in
+		// its file: there is nothing new to replace it with yet.
+		err = errSameToken
+	}
 	if err != nil {
 		f := classify(err)
 		if f != failHard {
@@ -243,6 +252,30 @@ func (k *keeper) replace(ctx context.Context) {
 	if k.replaced != nil {
 		k.replaced(tok)
 	}
+}
+
+// errSameToken: a replacement was due but the source gave back the token
+// already held.
+var errSameToken = errors.New("no new token: the token source gave back the same token (for auth \"token\", put a new token in token_file)")
+
+// revive takes back g, the token already held, when it had been judged
+// dead but Vault now accepts it: the same generation, a fresh lease.
+// It reports false when the token was not dead.
+func (k *keeper) revive(g *grant) bool {
+	now := k.clock.Now()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.st.Dead {
+		return false
+	}
+	k.st = TokenState{
+		Lease:           Lease{TTL: g.ttl, Base: g.ttl, Renewable: g.renewable, Granted: now},
+		AllowExpiration: k.allowExpiration,
+	}
+	k.state, k.lastErr = StateHealthy, ""
+	k.rnd = k.rand()
+	k.unreachable = false
+	return true
 }
 
 func (k *keeper) expire() {

@@ -401,3 +401,45 @@ func TestKeeperBaseGrowsWithRenewal(t *testing.T) {
 		t.Errorf("base %v, want 1h", base)
 	}
 }
+
+// A supplied token that cannot be renewed any more is "replaced" by
+// reading the same token again: that is no new token, so nothing is
+// delivered, and the attempts back off instead of closing in on its
+// expiry.
+func TestKeeperSameTokenIsNoReplacement(t *testing.T) {
+	t.Parallel()
+	same := &grant{token: "s.supplied", ttl: time.Minute}
+	src := &fakeSource{obtains: []result{{g: same}, {g: same}, {g: same}, {g: same}}}
+	r := newRig(t, src, false)
+	r.start(t)
+	for range 3 {
+		r.clk.fire(t)
+	}
+	r.settle(t)
+	wantDelays := []time.Duration{48 * time.Second, time.Second, 2 * time.Second, 4 * time.Second}
+	if diff := cmp.Diff(wantDelays, r.clk.delayLog()); diff != "" {
+		t.Errorf("delays (-want +got):\n%s", diff)
+	}
+	if n := len(r.replaced); n != 0 {
+		t.Errorf("%d tokens delivered, want 0", n)
+	}
+	if st := r.k.status(); st.Generation != 1 || !strings.Contains(st.LastError, "same token") {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+// A token judged dead that Vault accepts again (the supplied token file
+// still holds it, and it works) is taken back without a new generation.
+func TestKeeperRevivesTheSameToken(t *testing.T) {
+	t.Parallel()
+	src := &fakeSource{ttl: time.Hour, verifies: []error{errDenied}, obtains: []result{{}, {g: &grant{token: "s.secret-1", ttl: time.Hour, renewable: true}}}}
+	r := newRig(t, src, false)
+	r.start(t)
+	r.settle(t)
+	r.k.suspect()
+	waitCalls(t, src, 3)
+	r.settle(t)
+	if st := r.k.status(); st.Generation != 1 || st.State != StateHealthy || len(r.replaced) != 0 {
+		t.Errorf("status = %+v, %d delivered", st, len(r.replaced))
+	}
+}
