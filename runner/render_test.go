@@ -238,6 +238,22 @@ func TestRenderOnce(t *testing.T) {
 			t.Errorf("dry run wrote a file: %v", err)
 		}
 	})
+	t.Run("dry run over a missing task dir creates nothing", func(t *testing.T) {
+		t.Parallel()
+		cfg := testConfig(t, data("local/a.conf", "a"))
+		cfg.Dir = filepath.Join(t.TempDir(), "not-yet")
+		got := map[string]string{}
+		cfg.DryRun = func(dest string, b []byte) { got[dest] = string(b) }
+		if err := Render(context.Background(), cfg); err != nil {
+			t.Fatalf("Render: %v", err)
+		}
+		if got["local/a.conf"] != "a" {
+			t.Errorf("rendered %v", got)
+		}
+		if _, err := os.Stat(cfg.Dir); !os.IsNotExist(err) {
+			t.Errorf("dry run created the task dir: %v", err)
+		}
+	})
 	t.Run("failures are named by template", func(t *testing.T) {
 		t.Parallel()
 		cfg := testConfig(t, data("local/bad.conf", `{{ "x" | parseInt }}`), data("local/ok.conf", "ok"))

@@ -13,7 +13,6 @@ import (
 	cttemplate "github.com/hashicorp/consul-template/template"
 	"github.com/hashicorp/consul-template/watch"
 
-	"github.com/tmplrun/tmplrun/sandbox"
 	"github.com/tmplrun/tmplrun/template"
 )
 
@@ -36,7 +35,7 @@ type Runner struct {
 	tc    *template.TemplateConfig
 	log   *slog.Logger
 	lc    Lifecycle
-	dir   *sandbox.Dir
+	dir   *taskDir
 	retry retryPolicy
 	once  bool // Render: every template once, then stop
 
@@ -122,7 +121,7 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 	setProcessGlobals(r.tc.VaultDefaultLeaseDuration, base)
 	r.retry = retryFrom(r.tc.VaultRetry)
 
-	dir, err := sandbox.Create(cfg.Dir)
+	dir, err := openDir(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Task, err)
 	}
