@@ -22,6 +22,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "render templates, start and supervise the tasks, keep everything current", cmdRun},
+		{"render", "render every template once and exit (-dry-run: print, write nothing)", cmdRender},
 		{"validate", "check a config file (or Nomad jobspec) and print every problem", cmdValidate},
 		{"version", "print tmplrun's version and those of consul-template and the Vault API", cmdVersion},
 	}

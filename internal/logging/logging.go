@@ -45,9 +45,9 @@ func ParseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
-// textHandler writes "TIME LEVEL task: message key=value…". The task,
-// event and template attributes are not repeated after the message: the
-// message already says them.
+// textHandler writes "TIME LEVEL task: message". Messages are complete
+// sentences for people; the other attributes (event, template, ttl, …)
+// are for machines and appear in the JSON format only.
 type textHandler struct {
 	w     io.Writer
 	level slog.Level
@@ -60,28 +60,16 @@ func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >
 
 func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	task := "tmplrun"
-	var extra []string
-	add := func(a slog.Attr) {
-		a.Value = a.Value.Resolve()
-		switch a.Key {
-		case KeyTask:
-			task = a.Value.String()
-		case KeyEvent, KeyTemplate:
-		default:
-			if a.Value.Kind() == slog.KindGroup || a.Equal(slog.Attr{}) {
-				return
-			}
-			key := a.Key
-			if h.group != "" {
-				key = h.group + "." + key
-			}
-			extra = append(extra, key+"="+quote(a.Value.String()))
+	find := func(a slog.Attr) bool {
+		if a.Key == KeyTask && h.group == "" {
+			task = a.Value.Resolve().String()
 		}
+		return true
 	}
 	for _, a := range h.attrs {
-		add(a)
+		find(a)
 	}
-	r.Attrs(func(a slog.Attr) bool { add(a); return true })
+	r.Attrs(find)
 
 	var b strings.Builder
 	t := r.Time
@@ -94,10 +82,6 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	b.WriteString(task)
 	b.WriteString(": ")
 	b.WriteString(r.Message)
-	for _, e := range extra {
-		b.WriteByte(' ')
-		b.WriteString(e)
-	}
 	b.WriteByte('\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -118,11 +102,4 @@ func (h *textHandler) WithGroup(name string) slog.Handler {
 	}
 	n.group = name
 	return &n
-}
-
-func quote(s string) string {
-	if s == "" || strings.ContainsAny(s, " \t\n\"=") {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }

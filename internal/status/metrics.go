@@ -6,13 +6,14 @@ import (
 )
 
 // Metrics are the counters the CLI increments as events happen. Gauges
-// (missing dependencies, token TTL, Vault reachability) are read from the
-// snapshot at scrape time.
+// (missing dependencies, token TTL, Vault reachability) and the counts of
+// Vault requests the runners made are read from the snapshot at scrape
+// time.
 type Metrics struct {
 	Renders       *prometheus.CounterVec // task, template
 	RenderErrors  *prometheus.CounterVec // task, template
 	ChangeActions *prometheus.CounterVec // task, mode (restart, signal, script, noop)
-	VaultErrors   *prometheus.CounterVec // task, source (templates, token)
+	TokenErrors   *prometheus.CounterVec // task: renewals and derivations that failed
 	Restarts      *prometheus.CounterVec // task, reason (change, exit)
 	TokenRenewals *prometheus.CounterVec // task
 	TokensIssued  *prometheus.CounterVec // task
@@ -33,7 +34,7 @@ func NewMetrics(snapshot func() Snapshot) *Metrics {
 		Renders:       counter("renders_total", "Templates rendered with new content.", "task", "template"),
 		RenderErrors:  counter("render_errors_total", "Template renders that failed.", "task", "template"),
 		ChangeActions: counter("change_actions_total", "Change actions taken, by change mode.", "task", "mode"),
-		VaultErrors:   counter("vault_errors_total", "Vault requests that failed, by who made them.", "task", "source"),
+		TokenErrors:   counter("token_errors_total", "Failed renewals or derivations of a task's Vault token (tmplrun's own: task=\"tmplrun\").", "task"),
 		Restarts:      counter("process_restarts_total", "Task process restarts, by reason.", "task", "reason"),
 		TokenRenewals: counter("token_renewals_total", "Task Vault tokens renewed.", "task"),
 		TokensIssued:  counter("tokens_issued_total", "New task Vault tokens (first and replacements).", "task"),
@@ -51,6 +52,10 @@ var (
 		"Remaining TTL of a task's Vault token.", []string{"task"}, nil)
 	reachableDesc = prometheus.NewDesc("tmplrun_vault_reachable",
 		"1 when the task's last Vault request reached Vault, else 0.", []string{"task"}, nil)
+	requestsDesc = prometheus.NewDesc("tmplrun_vault_requests_total",
+		"HTTP requests a task's templates made to Vault.", []string{"task"}, nil)
+	requestErrorsDesc = prometheus.NewDesc("tmplrun_vault_request_errors_total",
+		"HTTP requests a task's templates made to Vault that failed (network error or status >= 400).", []string{"task"}, nil)
 	upDesc = prometheus.NewDesc("tmplrun_task_running",
 		"1 when the task's process is running (or, without a command, its templates are rendered).", []string{"task"}, nil)
 )
@@ -63,6 +68,8 @@ func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ttlDesc
 	ch <- reachableDesc
 	ch <- upDesc
+	ch <- requestsDesc
+	ch <- requestErrorsDesc
 }
 
 func (g *gauges) Collect(ch chan<- prometheus.Metric) {
@@ -74,6 +81,8 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(ttlDesc, prometheus.GaugeValue, t.Token.TTLSeconds, t.Name)
 		}
 		ch <- prometheus.MustNewConstMetric(reachableDesc, prometheus.GaugeValue, boolf(t.Vault.Reachable), t.Name)
+		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(t.Vault.Requests), t.Name)
+		ch <- prometheus.MustNewConstMetric(requestErrorsDesc, prometheus.CounterValue, float64(t.Vault.Errors), t.Name)
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolf(t.State == "running" || t.State == "rendered"), t.Name)
 	}
 }

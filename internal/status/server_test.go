@@ -61,6 +61,8 @@ func TestServer(t *testing.T) {
 		`tmplrun_token_ttl_seconds{task="web"} 3600`,
 		`tmplrun_vault_reachable{task="web"} 1`,
 		`tmplrun_task_running{task="web"} 1`,
+		`tmplrun_vault_requests_total{task="web"} 3`,
+		`tmplrun_vault_request_errors_total{task="web"} 0`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(body), want) {
