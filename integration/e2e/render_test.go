@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRender(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.v.WriteKV("web/config", map[string]any{"greeting": "rendered-once"})
+	cfg := s.config(t, s.taskBlock(nil, `
+  template {
+    data        = "greeting={{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
+    destination = "local/app.conf"
+  }
+  template {
+    data        = "static"
+    destination = "local/static.txt"
+  }
+`))
+
+	t.Run("dry run prints and writes nothing", func(t *testing.T) {
+		p := tmplrun(t, s.env(), "render", "-dry-run", cfg)
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("exit %d: %s", code, p.stderr.String())
+		}
+		want := "==> web: local/app.conf <==\ngreeting=rendered-once\n==> web: local/static.txt <==\nstatic\n"
+		if got := p.stdout.String(); got != want {
+			t.Errorf("stdout = %q, want %q", got, want)
+		}
+		if _, err := os.Stat(s.taskDir()); !os.IsNotExist(err) {
+			t.Errorf("dry run created the task dir: %v", err)
+		}
+	})
+	t.Run("render writes the files and no token", func(t *testing.T) {
+		p := tmplrun(t, s.env(), "render", cfg)
+		if code := p.wait(t); code != 0 {
+			t.Fatalf("exit %d: %s", code, p.stderr.String())
+		}
+		if got := readFile(t, filepath.Join(s.taskDir(), "local/app.conf")); got != "greeting=rendered-once" {
+			t.Errorf("app.conf = %q", got)
+		}
+		if _, err := os.Stat(filepath.Join(s.taskDir(), "secrets/vault_token")); !os.IsNotExist(err) {
+			t.Errorf("render left a token file: %v", err)
+		}
+		if strings.Contains(p.stderr.String(), "rendered-once") {
+			t.Error("the secret value appears in render's log")
+		}
+	})
+	t.Run("a missing secret fails with its name", func(t *testing.T) {
+		bad := s.config(t, s.taskBlock(nil, `
+  template {
+    data        = "{{ with secret \"secret/data/web/nope\" }}{{ .Data.data.x }}{{ end }}"
+    destination = "local/nope.conf"
+  }
+`))
+		p := tmplrun(t, s.env(), "render", "-timeout", "2s", bad)
+		if code := p.wait(t); code != 1 {
+			t.Errorf("exit %d, want 1", code)
+		}
+		if !strings.Contains(p.stderr.String(), "vault.read(secret/data/web/nope)") {
+			t.Errorf("the error does not name the missing secret:\n%s", p.stderr.String())
+		}
+	})
+}
+
+func TestInvalidConfigStartsNothing(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	cfg := s.config(t, s.taskBlock(nil, `
+  template {
+    data        = "{{ plugin \"/bin/sh\" \"-c\" \"touch pwned\" }}"
+    destination = "local/a"
+  }
+  template {
+    data        = "x"
+    destination = "../escape"
+    change_mode = "reboot"
+  }
+`))
+	for _, cmd := range []string{"run", "render", "validate"} {
+		p := tmplrun(t, s.env(), cmd, cfg)
+		if code := p.wait(t); code != 1 {
+			t.Errorf("%s: exit %d, want 1", cmd, code)
+		}
+		for _, want := range []string{`function "plugin" is denied`, `climbs out of the task dir`, `change_mode "reboot"`, "3 errors"} {
+			if !strings.Contains(p.stderr.String(), want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd, want, p.stderr.String())
+			}
+		}
+	}
+	entries, _ := os.ReadDir(s.dir)
+	if len(entries) != 1 {
+		t.Errorf("an invalid config wrote files: %v", entries)
+	}
+}
