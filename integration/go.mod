@@ -15,6 +15,7 @@ require (
 	github.com/hashicorp/vault/sdk v0.9.2-0.20230530190758-08ee474850e0
 	github.com/jackc/pgx/v4 v4.18.1
 	github.com/mitchellh/go-testing-interface v1.14.1
+	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.30.0
 	nhooyr.io/websocket v1.8.7
 )
