@@ -60,7 +60,7 @@ type Vault struct {
 
 	pgMu   sync.Mutex // held while PostgreSQL starts
 	pg     *Postgres
-	dbOnce sync.Mutex // held while the database engine is set up
+	dbMu   sync.Mutex // held while the database engine is set up
 	dbDone bool
 }
 
@@ -69,6 +69,10 @@ type Vault struct {
 // events.alpha1 experiment enabled, and the approle, jwt, userpass auth
 // methods and the database secrets engine (with the real PostgreSQL
 // plugin) available to enable.
+//
+// Every Vault of a process after the first starts from a copy of the
+// first one's freshly set-up storage: they share its root token (unless
+// Options.RootToken), unseal keys and mount accessors, not their data.
 func Start(t T, opts Options) *Vault {
 	t.Helper()
 	v, err := start(t, opts)
