@@ -5,12 +5,12 @@ GO ?= go
 # integration/ (real Vault in-process) once it exists.
 MODULES := $(shell find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
 
-.PHONY: help test lint fmt-check vet unit build ci
+.PHONY: help test lint fmt-check vet unit build ci deps integration
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-test: fmt-check vet unit ## gofmt check, go vet and go test -race over every module
+test: deps fmt-check vet unit ## gofmt check, go vet and go test -race over every module
 
 fmt-check: ## fail when a Go file is not gofmt'ed
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -21,6 +21,17 @@ vet: ## go vet every module
 
 unit: ## go test -race every module
 	@set -e; for m in $(MODULES); do echo "go test -race ($$m)"; (cd $$m && $(GO) test -race -count=1 ./...); done
+
+integration: deps ## go test -race the integration module only (a real Vault in-process)
+	cd integration && $(GO) test -race -count=1 ./...
+
+deps: ## install what the tests need and is missing: PostgreSQL (integration/ runs it for Vault's database engine)
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || \
+	    (command -v initdb && command -v postgres) >/dev/null 2>&1; then :; else \
+		echo "deps: installing postgresql (apt-get)"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q postgresql; \
+	fi
 
 lint: fmt-check vet ## static checks (gofmt, go vet)
 

@@ -16,6 +16,7 @@ require (
 	github.com/jackc/pgx/v4 v4.18.1
 	github.com/mitchellh/go-testing-interface v1.14.1
 	github.com/tmplrun/tmplrun v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 	google.golang.org/protobuf v1.36.12
 	nhooyr.io/websocket v1.8.7
 )

@@ -1,13 +1,16 @@
 package vaulttest
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	jwtauth "github.com/hashicorp/vault-plugin-auth-jwt"
 	kv "github.com/hashicorp/vault-plugin-secrets-kv"
+	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/builtin/credential/approle"
 	"github.com/hashicorp/vault/builtin/credential/userpass"
 	"github.com/hashicorp/vault/builtin/logical/database"
@@ -15,7 +18,7 @@ import (
 	vaulthttp "github.com/hashicorp/vault/http"
 	"github.com/hashicorp/vault/internalshared/configutil"
 	"github.com/hashicorp/vault/sdk/logical"
-	"github.com/hashicorp/vault/sdk/physical/inmem"
+	"github.com/hashicorp/vault/sdk/physical"
 	"github.com/hashicorp/vault/vault"
 )
 
@@ -27,11 +30,7 @@ import (
 // Unlike vault.NewTestCluster it enables the events.alpha1 experiment
 // (NewTestCluster does not copy CoreConfig.Experiments) and starts no TLS
 // listeners or cluster port.
-func newCore(logger hclog.Logger) (*vault.Core, error) {
-	phys, err := inmem.NewInmem(nil, logger)
-	if err != nil {
-		return nil, err
-	}
+func newCore(phys physical.Backend, logger hclog.Logger) (*vault.Core, error) {
 	return vault.NewCore(&vault.CoreConfig{
 		Physical:     phys,
 		Logger:       logger,
@@ -50,17 +49,70 @@ func newCore(logger hclog.Logger) (*vault.Core, error) {
 	})
 }
 
-// initUnseal initialises and unseals core and returns the root token.
-func initUnseal(t T, core *vault.Core) (root string, err error) {
+// initUnseal initialises and unseals core and returns the root token and
+// unseal keys.
+func initUnseal(t T, core *vault.Core) (root string, keys [][]byte, err error) {
 	defer func() {
 		if r := recover(); r != nil { // RuntimeT's Fatal panics
 			err = fmt.Errorf("%v", r)
 		}
 	}()
 	vt := vaultT{t}
-	root, _ = vault.TestInitUnsealCore(vt, core)
+	root, keys = vault.TestInitUnsealCore(vt, core)
 	vault.TestWaitActive(vt, core)
-	return root, nil
+	return root, keys, nil
+}
+
+// unseal unseals an initialised core.
+func unseal(t T, core *vault.Core, keys [][]byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	for _, k := range keys {
+		if _, err := vault.TestCoreUnseal(core, vault.TestKeyCopy(k)); err != nil {
+			return fmt.Errorf("unseal: %w", err)
+		}
+	}
+	if core.Sealed() {
+		return errors.New("still sealed after every unseal key")
+	}
+	vault.TestWaitActive(vaultT{t}, core)
+	return nil
+}
+
+// mountKV mounts KV v2 at secret/ and KV v1 at kv/.
+func mountKV(core *vault.Core, root string) error {
+	c, err := newClient("http://vaulttest.invalid", root, &http.Client{Transport: handlerTransport{handler(core, "127.0.0.1")}})
+	if err != nil {
+		return err
+	}
+	if err := c.Sys().Mount(KV2Mount, &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		return err
+	}
+	if err := c.Sys().Mount(KV1Mount, &api.MountInput{Type: "kv", Options: map[string]string{"version": "1"}}); err != nil {
+		return err
+	}
+	return waitKV2(c, KV2Mount)
+}
+
+// waitKV2 waits until a KV v2 mount has finished its upgrade check and
+// serves requests.
+func waitKV2(c *api.Client, mount string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, err := c.Logical().Read(mount + "/config")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.Join(errors.New("KV v2 mount did not become ready"), err)
+		}
+		<-tick.C
+	}
 }
 
 // handler is Vault's HTTP API for core, as a listener at host serves it.

@@ -20,8 +20,8 @@ const (
 func (v *Vault) EnableDatabase() *Postgres {
 	v.t.Helper()
 	pg := v.Postgres()
-	v.dbOnce.Lock()
-	defer v.dbOnce.Unlock()
+	v.dbMu.Lock()
+	defer v.dbMu.Unlock()
 	if v.dbDone {
 		return pg
 	}

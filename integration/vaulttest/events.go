@@ -62,7 +62,9 @@ type Subscription struct {
 // To know that Vault has registered the subscription, Subscribe sends
 // probe events of eventType through the core's event bus until one comes
 // back; they carry the metadata key "vaulttest_probe" and C never
-// delivers them, but other subscribers to the same type see them.
+// delivers them, but other subscribers to the same type see them. The
+// subscription's own request (GET sys/events/subscribe/TYPE) goes over
+// HTTP and is counted by Requests.
 func (v *Vault) Subscribe(eventType string) *Subscription {
 	v.t.Helper()
 	s, err := v.SubscribeToken(v.RootToken, eventType)

@@ -1,12 +1,10 @@
 package vaulttest
 
 import (
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/vault/api"
@@ -62,7 +60,7 @@ type Vault struct {
 
 	pgMu   sync.Mutex // held while PostgreSQL starts
 	pg     *Postgres
-	dbOnce sync.Mutex // held while the database engine is set up
+	dbMu   sync.Mutex // held while the database engine is set up
 	dbDone bool
 }
 
@@ -71,6 +69,10 @@ type Vault struct {
 // events.alpha1 experiment enabled, and the approle, jwt, userpass auth
 // methods and the database secrets engine (with the real PostgreSQL
 // plugin) available to enable.
+//
+// Every Vault of a process after the first starts from a copy of the
+// first one's freshly set-up storage: they share its root token (unless
+// Options.RootToken), unseal keys and mount accessors, not their data.
 func Start(t T, opts Options) *Vault {
 	t.Helper()
 	v, err := start(t, opts)
@@ -85,26 +87,25 @@ func start(t T, opts Options) (*Vault, error) {
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
 	}
-	logger := newLogger(opts)
-	core, err := newCore(logger)
-	if err != nil {
-		return nil, err
-	}
-	v := &Vault{Core: core, t: t, mounts: map[string]bool{}}
-	v.closers = append(v.closers, func() { _ = core.ShutdownWait() })
-
-	root, err := initUnseal(t, core)
-	if err != nil {
-		v.Close()
-		return nil, err
-	}
 	host, _, err := net.SplitHostPort(opts.Addr)
 	if err != nil {
-		v.Close()
 		return nil, err
 	}
+	core, root, err := unsealedCore(t, newLogger(opts))
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{Core: core, RootToken: root, t: t, mounts: map[string]bool{}}
+	v.closers = append(v.closers, func() { _ = core.ShutdownWait() })
+
 	h := handler(core, host)
 	v.internal, err = newClient("http://vaulttest.invalid", root, &http.Client{Transport: handlerTransport{h}})
+	if err == nil {
+		err = waitKV2(v.internal, KV2Mount)
+	}
+	if err == nil && opts.RootToken != "" {
+		err = v.setRootToken(opts.RootToken)
+	}
 	if err != nil {
 		v.Close()
 		return nil, err
@@ -117,51 +118,7 @@ func start(t T, opts Options) (*Vault, error) {
 	}
 	v.closers = append(v.closers, v.server.close)
 	v.Addr = "http://" + v.server.addr
-	v.RootToken = root
-
-	if err := v.setup(opts); err != nil {
-		v.Close()
-		return nil, err
-	}
 	return v, nil
-}
-
-// setup mounts the KV engines and sets the root token's ID.
-func (v *Vault) setup(opts Options) error {
-	sys := v.internal.Sys()
-	if err := sys.Mount(KV2Mount, &api.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
-		return err
-	}
-	if err := sys.Mount(KV1Mount, &api.MountInput{Type: "kv", Options: map[string]string{"version": "1"}}); err != nil {
-		return err
-	}
-	if err := v.waitKV2(KV2Mount); err != nil {
-		return err
-	}
-	if opts.RootToken != "" {
-		if err := v.setRootToken(opts.RootToken); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// waitKV2 waits until a new KV v2 mount has finished its upgrade check
-// and serves requests.
-func (v *Vault) waitKV2(mount string) error {
-	deadline := time.Now().Add(30 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		_, err := v.internal.Logical().Read(mount + "/config")
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return errors.Join(errors.New("KV v2 mount did not become ready"), err)
-		}
-		<-tick.C
-	}
 }
 
 func (v *Vault) setRootToken(id string) error {
