@@ -5,7 +5,7 @@ GO ?= go
 # integration/ (real Vault in-process) once it exists.
 MODULES := $(shell find . -name go.mod -not -path './.git/*' -exec dirname {} \; | sort)
 
-.PHONY: help test lint fmt-check vet unit build ci deps integration
+.PHONY: help test lint fmt-check vet unit build ci deps integration dev
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -37,6 +37,10 @@ lint: fmt-check vet ## static checks (gofmt, go vet)
 
 build: ## build the tmplrun binary into bin/
 	$(GO) build -o bin/tmplrun ./cmd/tmplrun
+
+dev: build ## a dev Vault (in memory) and tmplrun on examples/quickstart; Ctrl-C stops both
+	cd integration && $(GO) build -o ../bin/vault-dev ./cmd/vault-dev
+	./scripts/dev.sh
 
 ci: ## what .ci/run does on a clean clone
 	$(MAKE) test
