@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mitchellh/go-testing-interface"
+	gotesting "github.com/mitchellh/go-testing-interface"
 
 	"github.com/tmplrun/tmplrun/integration/vaulttest"
 )
@@ -14,7 +14,7 @@ import (
 // runs as a program would, with go-testing-interface's RuntimeT and an
 // explicit Close.
 func ExampleStart() {
-	v := vaulttest.Start(&testing.RuntimeT{}, vaulttest.Options{})
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
 	defer v.Close()
 
 	v.WriteKV("web/config", map[string]any{"greeting": "hello"})
@@ -32,7 +32,7 @@ func ExampleStart() {
 
 // Task tokens are derived through a token role, as tmplrun does.
 func ExampleVault_CreateTokenRole() {
-	v := vaulttest.Start(&testing.RuntimeT{}, vaulttest.Options{})
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
 	defer v.Close()
 
 	v.PutPolicy("web", `path "secret/data/web/*" { capabilities = ["read"] }`)
@@ -48,7 +48,7 @@ func ExampleVault_CreateTokenRole() {
 
 // A JWT signed by a key Vault trusts logs in to a role bound to a claim.
 func ExampleVault_EnableJWT() {
-	v := vaulttest.Start(&testing.RuntimeT{}, vaulttest.Options{})
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
 	defer v.Close()
 
 	signer := v.EnableJWT(vaulttest.JWTConfig{})
@@ -69,7 +69,7 @@ func ExampleVault_EnableJWT() {
 
 // An outage refuses connections on Vault's address until it is over.
 func ExampleVault_Outage() {
-	v := vaulttest.Start(&testing.RuntimeT{}, vaulttest.Options{})
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
 	defer v.Close()
 
 	back := v.Outage(200 * time.Millisecond)
