@@ -40,6 +40,13 @@ type Config struct {
 	VaultCluster *template.VaultCluster
 	// Token is the task's Vault token. SetToken replaces it.
 	Token string
+	// TokenRefused, when set, is called each time Vault answers a request
+	// of the task's templates with 403 — the token may have been revoked
+	// from outside, or a policy denies the path. It must not block; the
+	// CLI hands it to vaultauth's TaskToken.Suspect, which verifies the
+	// token at once (rate-limited) and replaces it when it is dead, rather
+	// than at its next renewal.
+	TokenRefused func()
 
 	// Env is the task's environment as templates see it through env,
 	// mustEnv and envOrDefault. Nothing else of the process environment

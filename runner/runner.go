@@ -132,6 +132,7 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 			ns = cfg.Vault.Namespace
 		}
 		r.vobs = newVaultObserver(time.Now, r.nudge)
+		r.vobs.refused = cfg.TokenRefused
 		r.clients, err = newClientSet(cfg.VaultCluster, ns, cfg.Token, r.vobs)
 		if err != nil {
 			dir.Close()

@@ -108,6 +108,9 @@ type vaultObserver struct {
 	requests atomic.Uint64
 	errors   atomic.Uint64
 	nudge    func()
+	// refused, when set, hears of every 403: Vault refused the token (it
+	// may have been revoked) or the policy denies the path.
+	refused func()
 
 	mu      sync.Mutex
 	state   vaultState
@@ -138,6 +141,9 @@ func (o *vaultObserver) check(ctx context.Context, resp *http.Response, err erro
 	case resp.StatusCode >= 400:
 		o.errors.Add(1)
 		o.set(vaultReachable, "")
+		if resp.StatusCode == http.StatusForbidden && o.refused != nil {
+			o.refused()
+		}
 	default:
 		o.set(vaultReachable, "")
 	}

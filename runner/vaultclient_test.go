@@ -104,6 +104,18 @@ func TestVaultObserver(t *testing.T) {
 			}
 		})
 	}
+	t.Run("only a 403 tells of a refused token", func(t *testing.T) {
+		t.Parallel()
+		told := 0
+		o := newVaultObserver(time.Now, func() {})
+		o.refused = func() { told++ }
+		for _, a := range []attempt{{resp(200), nil}, {resp(404), nil}, {nil, refused}, {resp(503), nil}, {resp(403), nil}, {resp(403), nil}} {
+			o.check(context.Background(), a.resp, a.err)
+		}
+		if told != 2 {
+			t.Errorf("refused called %d times, want 2 (once per 403)", told)
+		}
+	})
 	t.Run("a cancelled request is not an outage", func(t *testing.T) {
 		t.Parallel()
 		o := newVaultObserver(time.Now, func() {})

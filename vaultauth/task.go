@@ -167,6 +167,14 @@ func (t *TaskToken) Env() map[string]string {
 	return env
 }
 
+// Suspect tells the keeper that Vault refused the token (a 403 on some
+// request): it verifies the token at once — at most once per the
+// schedule's minimum retry — and, when Vault confirms it is dead (revoked
+// from outside), derives a new one and delivers it to subscribers, instead
+// of waiting for the next renewal. A 403 that only means a policy denies
+// a path costs one lookup. Never blocks.
+func (t *TaskToken) Suspect() { t.k.suspect() }
+
 // Status is a snapshot of the token's state, for the status page.
 func (t *TaskToken) Status() Status { return t.k.status() }
 

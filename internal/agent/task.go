@@ -103,6 +103,7 @@ func (a *Agent) runTask(ctx context.Context, t *task) (err error) {
 		Vault:          t.spec.Vault,
 		VaultCluster:   cluster,
 		Token:          secret,
+		TokenRefused:   t.suspectToken,
 		Env:            t.env.forTemplates(),
 		Lifecycle:      lc,
 		Events:         runner.EventFunc(a.report.runnerEvent),
@@ -222,6 +223,16 @@ func (a *Agent) startProcess(ctx context.Context, t *task) func() {
 		defer done()
 		_ = p.Stop(stopCtx)
 		cancel()
+	}
+}
+
+// suspectToken hands a 403 the task's templates got to its token keeper.
+func (t *task) suspectToken() {
+	t.mu.Lock()
+	tok := t.token
+	t.mu.Unlock()
+	if tok != nil {
+		tok.Suspect()
 	}
 }
 
