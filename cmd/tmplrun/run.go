@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -49,6 +48,32 @@ func parseFlags(fs *flag.FlagSet, args []string) (string, bool) {
 	return fs.Arg(0), true
 }
 
+// prepare does what run and render share: parse the flags, make the
+// logger, load and validate FILE, build the agent. When it returns a nil
+// agent, code is the exit status.
+func prepare(fs *flag.FlagSet, c *common, args []string, opts agent.Options, stderr io.Writer) (a *agent.Agent, log *slog.Logger, code int) {
+	file, ok := parseFlags(fs, args)
+	if !ok {
+		return nil, nil, 2
+	}
+	log, err := c.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tmplrun: %v\n", err)
+		return nil, nil, 2
+	}
+	cfg := loadConfig(file, c.vars, stderr)
+	if cfg == nil {
+		return nil, nil, 1
+	}
+	opts.Logger, opts.Version, opts.Stderr = log, version, stderr
+	a, err = agent.New(cfg, opts)
+	if err != nil {
+		log.Error(err.Error())
+		return nil, nil, 1
+	}
+	return a, log, 0
+}
+
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,23 +88,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Exit status: 0 after a clean stop, 1 on an invalid file or when every task failed.")
 		fs.PrintDefaults()
 	}
-	file, ok := parseFlags(fs, args)
-	if !ok {
-		return 2
-	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "tmplrun: %v\n", err)
-		return 2
-	}
-	cfg := loadConfig(file, c.vars, stderr)
-	if cfg == nil {
-		return 1
-	}
-	a, err := agent.New(cfg, agent.Options{Logger: log, HTTPAddr: *httpAddr, Version: version, Stdout: stdout, Stderr: stderr})
-	if err != nil {
-		log.Error(err.Error())
-		return 1
+	a, log, code := prepare(fs, &c, args, agent.Options{HTTPAddr: *httpAddr, Stdout: stdout}, stderr)
+	if a == nil {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -109,23 +120,9 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nothing is written. Exit status: 0 when everything rendered, else 1 with the reasons.")
 		fs.PrintDefaults()
 	}
-	file, ok := parseFlags(fs, args)
-	if !ok {
-		return 2
-	}
-	log, err := c.logger(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "tmplrun: %v\n", err)
-		return 2
-	}
-	cfg := loadConfig(file, c.vars, stderr)
-	if cfg == nil {
-		return 1
-	}
-	a, err := agent.New(cfg, agent.Options{Logger: log, Version: version, Stdout: stdout, Stderr: stderr, Environ: os.Environ})
-	if err != nil {
-		log.Error(err.Error())
-		return 1
+	a, log, code := prepare(fs, &c, args, agent.Options{Stdout: stdout}, stderr)
+	if a == nil {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

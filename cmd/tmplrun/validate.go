@@ -56,14 +56,10 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Exit status: 0 valid, 1 invalid, 2 usage error.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	file, ok := parseFlags(fs, args)
+	if !ok {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	file := fs.Arg(0)
 	cfg := loadConfig(file, vars, stderr)
 	if cfg == nil {
 		return 1
