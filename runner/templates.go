@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -48,8 +49,17 @@ func (r *Runner) buildTemplates() error {
 		deny = append(deny, vaultFunctions...)
 	}
 	sandboxPath := r.dir.Path()
+	reader := r.dir.ReadFile
 	if r.tc.DisableFileSandbox {
+		// Sources may then live anywhere (validation allows it); relative
+		// ones are still relative to the task dir.
 		sandboxPath = ""
+		reader = func(p string) ([]byte, error) {
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(r.dir.Path(), p)
+			}
+			return os.ReadFile(p)
+		}
 	}
 	for _, spec := range r.cfg.Templates {
 		t := &tmplState{spec: spec, wait: effectiveWait(spec, r.tc), used: new(dep.Set), missing: new(dep.Set)}
@@ -64,7 +74,7 @@ func (r *Runner) buildTemplates() error {
 			ExtFuncMap:       r.funcMap(t),
 			FunctionDenylist: deny,
 			SandboxPath:      sandboxPath,
-			ReaderFunc:       r.dir.ReadFile,
+			ReaderFunc:       reader,
 		})
 		if err != nil {
 			return fmt.Errorf("template %s: %w", spec.Destination, err)
