@@ -97,3 +97,77 @@ func TestInvalidConfigStartsNothing(t *testing.T) {
 		t.Errorf("an invalid config wrote files: %v", entries)
 	}
 }
+
+// A Nomad jobspec runs as it is: group-level vault block, raw_exec
+// command, ${NOMAD_SECRETS_DIR} destination, env template, variables.
+func TestNomadJobspec(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	s.v.WriteKV("web/db", map[string]any{"password": "jobspec-pass"})
+	job := `
+variable "kv" {
+  default = "secret/data/web"
+}
+
+job "shop" {
+  datacenters = ["dc1"]
+
+  group "api" {
+    count = 3
+
+    vault {
+      policies = ["web"]
+    }
+
+    task "server" {
+      driver = "raw_exec"
+
+      config {
+        command = "` + testtaskBin + `"
+        args    = ["-read", "${NOMAD_SECRETS_DIR}/db.env"]
+      }
+
+      env {
+        TESTTASK_OUT = "` + s.out + `"
+      }
+
+      template {
+        data        = <<EOT
+{{ with secret "${var.kv}/db" }}DB_PASSWORD={{ .Data.data.password }}{{ end }}
+EOT
+        destination = "${NOMAD_SECRETS_DIR}/db.env"
+        env         = true
+      }
+
+      resources {
+        cpu = 100
+      }
+    }
+  }
+}
+`
+	path := filepath.Join(s.dir, "shop.nomad.hcl")
+	if err := os.WriteFile(path, []byte(job), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(s.env(), "VAULT_ADDR="+s.v.Addr)
+
+	p := tmplrun(t, env, "render", "-dry-run", path)
+	if code := p.wait(t); code != 0 {
+		t.Fatalf("render: exit %d: %s", code, p.stderr.String())
+	}
+	if want := "==> api/server: secrets/db.env <==\nDB_PASSWORD=jobspec-pass\n"; p.stdout.String() != want {
+		t.Errorf("render -dry-run = %q, want %q", p.stdout.String(), want)
+	}
+
+	p = tmplrun(t, env, "run", path)
+	eventually(t, "the jobspec's task to start", func() bool { return count(records(s.out), "start") == 1 })
+	start, _ := lastStart(records(s.out))
+	taskDir := filepath.Join(s.dir, "shop", "api", "server")
+	if start.Env["DB_PASSWORD"] != "jobspec-pass" || start.Env["NOMAD_SECRETS_DIR"] != filepath.Join(taskDir, "secrets") {
+		t.Errorf("env DB_PASSWORD=%q NOMAD_SECRETS_DIR=%q", start.Env["DB_PASSWORD"], start.Env["NOMAD_SECRETS_DIR"])
+	}
+	if got := start.Files[filepath.Join(taskDir, "secrets/db.env")]; got != "DB_PASSWORD=jobspec-pass\n" {
+		t.Errorf("the process read %q from ${NOMAD_SECRETS_DIR}/db.env", got)
+	}
+}
