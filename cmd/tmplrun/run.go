@@ -48,14 +48,10 @@ func parseFlags(fs *flag.FlagSet, args []string) (string, bool) {
 	return fs.Arg(0), true
 }
 
-// prepare does what run and render share: parse the flags, make the
-// logger, load and validate FILE, build the agent. When it returns a nil
-// agent, code is the exit status.
-func prepare(fs *flag.FlagSet, c *common, args []string, opts agent.Options, stderr io.Writer) (a *agent.Agent, log *slog.Logger, code int) {
-	file, ok := parseFlags(fs, args)
-	if !ok {
-		return nil, nil, 2
-	}
+// prepare does what run and render share once their flags are parsed:
+// make the logger, load and validate FILE, build the agent. When it
+// returns a nil agent, code is the exit status.
+func prepare(file string, c *common, opts agent.Options, stderr io.Writer) (a *agent.Agent, log *slog.Logger, code int) {
 	log, err := c.logger(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "tmplrun: %v\n", err)
@@ -88,7 +84,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Exit status: 0 after a clean stop, 1 on an invalid file or when every task failed.")
 		fs.PrintDefaults()
 	}
-	a, log, code := prepare(fs, &c, args, agent.Options{HTTPAddr: *httpAddr, Stdout: stdout}, stderr)
+	file, ok := parseFlags(fs, args)
+	if !ok {
+		return 2
+	}
+	a, log, code := prepare(file, &c, agent.Options{HTTPAddr: *httpAddr, Stdout: stdout}, stderr)
 	if a == nil {
 		return code
 	}
@@ -120,7 +120,11 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nothing is written. Exit status: 0 when everything rendered, else 1 with the reasons.")
 		fs.PrintDefaults()
 	}
-	a, log, code := prepare(fs, &c, args, agent.Options{Stdout: stdout}, stderr)
+	file, ok := parseFlags(fs, args)
+	if !ok {
+		return 2
+	}
+	a, log, code := prepare(file, &c, agent.Options{Stdout: stdout}, stderr)
 	if a == nil {
 		return code
 	}

@@ -16,12 +16,7 @@ func TestRevokedTokenIsReplacedAndRestartsOnce(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "one"})
-	cfg := s.config(t, fast+s.taskBlock(nil, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-  }
-`))
+	cfg := s.config(t, fast+s.taskBlock(nil, greetingTemplate("")))
 	p := tmplrun(t, s.env(), "run", cfg)
 	eventually(t, "the process to start", func() bool { return count(records(s.out), "start") == 1 })
 	first, _ := lastStart(records(s.out))
@@ -81,19 +76,13 @@ func TestFailingScriptStopsTheTask(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "one"})
-	cfg := s.config(t, fast+s.taskBlock(nil, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-    change_mode = "script"
+	cfg := s.config(t, fast+s.taskBlock(nil, greetingTemplate(`    change_mode = "script"
     splay       = "0s"
     change_script {
       command       = "/bin/sh"
       args          = ["-c", "exit 7"]
       fail_on_error = true
-    }
-  }
-`))
+    }`)))
 	p := tmplrun(t, s.env(), "run", cfg)
 	eventually(t, "the process to start", func() bool { return count(records(s.out), "start") == 1 })
 	s.v.WriteKV("web/config", map[string]any{"greeting": "two"})

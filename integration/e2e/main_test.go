@@ -271,3 +271,15 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// greetingTemplate is a template block rendering secret/web/config's
+// greeting into local/app.conf, with extra lines inside the block.
+func greetingTemplate(extra string) string {
+	return `
+  template {
+    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
+    destination = "local/app.conf"
+` + extra + `
+  }
+`
+}

@@ -227,12 +227,7 @@ func TestRestoreFiresNothingWhenNothingChanged(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "one"})
-	cfg := s.config(t, fast+s.taskBlock([]string{"-read", "local/app.conf"}, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-  }
-`))
+	cfg := s.config(t, fast+s.taskBlock([]string{"-read", "local/app.conf"}, greetingTemplate("")))
 	dest := filepath.Join(s.taskDir(), "local/app.conf")
 
 	p := tmplrun(t, s.env(), "run", cfg)
@@ -279,13 +274,7 @@ func TestVaultOutageLeavesTheTaskAlone(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "before"})
-	cfg := s.config(t, fast+s.taskBlock(nil, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-    splay       = "0s"
-  }
-`))
+	cfg := s.config(t, fast+s.taskBlock(nil, greetingTemplate(`    splay       = "0s"`)))
 	p := tmplrun(t, s.env(), "run", "-http-addr", "127.0.0.1:0", cfg)
 	eventually(t, "the process to start", func() bool { return count(records(s.out), "start") == 1 })
 	base := statusURL(t, p)
@@ -319,13 +308,7 @@ func TestPlantedSymlinkIsNotFollowed(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "one"})
-	cfg := s.config(t, fast+s.taskBlock(nil, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-    change_mode = "noop"
-  }
-`))
+	cfg := s.config(t, fast+s.taskBlock(nil, greetingTemplate(`    change_mode = "noop"`)))
 	p := tmplrun(t, s.env(), "run", cfg)
 	eventually(t, "the process to start", func() bool { return count(records(s.out), "start") == 1 })
 
@@ -355,11 +338,7 @@ func TestStatusAndMetrics(t *testing.T) {
 	t.Parallel()
 	s := newSetup(t)
 	s.v.WriteKV("web/config", map[string]any{"greeting": "status-secret-value"})
-	cfg := s.config(t, fast+s.taskBlock(nil, `
-  template {
-    data        = "{{ with secret \"secret/data/web/config\" }}{{ .Data.data.greeting }}{{ end }}"
-    destination = "local/app.conf"
-  }
+	cfg := s.config(t, fast+s.taskBlock(nil, greetingTemplate("")+`
   template {
     data        = "{{ with secret \"secret/data/web/missing\" }}{{ .Data.data.x }}{{ end }}"
     destination = "local/later.conf"
