@@ -24,9 +24,19 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 	wasFirst := r.firstComplete
 	r.refreshSecrets()
 	needed := make(map[string]dep.Dependency, len(r.deps))
-	var changes, firstChanges []change
+	var changes []change
 	for i, t := range r.tmpls {
 		if t.done {
+			continue
+		}
+		if len(t.missingNames) > 0 && r.fingerprint(t.used) == t.missingFP {
+			// Still waiting, and nothing it used or missed has arrived or
+			// changed: executing it again would only find the same data
+			// missing. (During a first render of many templates, most
+			// passes bring data for a few of them only.)
+			for _, d := range t.used.List() {
+				needed[d.String()] = d
+			}
 			continue
 		}
 		out, err := r.execute(t)
@@ -35,16 +45,15 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 			if _, ok := needed[k]; !ok {
 				needed[k] = d
 			}
-			if !r.watcher.Watching(d) {
-				if _, werr := r.watcher.Add(d); werr != nil {
-					r.log.Warn("watch dependency", "dependency", k, "err", werr)
-				}
+			if !r.watcher.watching(d) {
+				r.watcher.add(d)
 				t.missing.Add(d)
 			}
 		}
 		t.missingNames = names(t.missing)
 		if len(t.missingNames) > 0 {
 			// Waiting; an error now is most likely the missing data's.
+			t.missingFP = r.fingerprint(t.used)
 			continue
 		}
 		if err != nil {
@@ -100,14 +109,14 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		if !wasFirst {
 			// Before the first render completes nothing has read the
 			// files yet: a re-render now is part of the first render.
-			firstChanges = append(firstChanges, c)
+			r.firstChanges = append(r.firstChanges, c)
 		} else {
 			changes = append(changes, c)
 		}
 	}
 	for k, d := range r.deps {
 		if _, ok := needed[k]; !ok {
-			r.watcher.Remove(d)
+			r.watcher.remove(d)
 			r.brain.Forget(d)
 			delete(r.versions, k)
 			r.forgetFailure(k)
@@ -127,9 +136,10 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		// changed (new dynamic credentials…): tell it (nomad#9491). Asked
 		// before WaitFirstRender returns, so that a task started after it
 		// is never told.
-		if !r.once && len(firstChanges) > 0 && r.lc.IsRunning() {
-			changes = append(firstChanges, changes...)
+		if !r.once && len(r.firstChanges) > 0 && r.lc.IsRunning() {
+			changes = append(r.firstChanges, changes...)
 		}
+		r.firstChanges = nil
 		r.emit(Event{Kind: KindFirstRender, Message: "all templates rendered"})
 		close(r.firstDone)
 	}

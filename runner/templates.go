@@ -23,6 +23,9 @@ type tmplState struct {
 	// execution (see funcMap).
 	used, missing *dep.Set
 	missingNames  []string
+	// missingFP is the fingerprint of used when the last execution found
+	// data missing: until it changes, executing again is pointless.
+	missingFP uint64
 
 	rendered bool // at least once (first render)
 	done     bool // a once template, rendered
@@ -47,6 +50,7 @@ func (r *Runner) buildTemplates() error {
 	if r.cfg.VaultCluster == nil {
 		deny = append(deny, vaultFunctions...)
 	}
+	exact, globs := splitDenylist(deny)
 	sandboxPath := r.dir.Path()
 	if r.tc.DisableFileSandbox {
 		sandboxPath = ""
@@ -61,8 +65,8 @@ func (r *Runner) buildTemplates() error {
 			ErrMissingKey:    spec.ErrorOnMissingKey,
 			LeftDelim:        spec.LeftDelimiter,
 			RightDelim:       spec.RightDelimiter,
-			ExtFuncMap:       r.funcMap(t),
-			FunctionDenylist: deny,
+			ExtFuncMap:       r.funcMap(t, exact),
+			FunctionDenylist: globs,
 			SandboxPath:      sandboxPath,
 			ReaderFunc:       r.dir.ReadFile,
 		})
