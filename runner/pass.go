@@ -19,12 +19,15 @@ import (
 // template that fails is reported and keeps its file and its
 // dependencies; the others go on. In Render mode pass returns done once
 // every template is settled, with their errors.
+//
+// Templates are executed, and their files written, on several cores at
+// once (see parallel.go); everything else is done here, in order.
 func (r *Runner) pass(fired map[int]bool) (bool, error) {
 	now := time.Now()
 	wasFirst := r.firstComplete
 	r.refreshSecrets()
 	needed := make(map[string]dep.Dependency, len(r.deps))
-	var changes []change
+	var run []int
 	for i, t := range r.tmpls {
 		if t.done {
 			continue
@@ -39,7 +42,14 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 			}
 			continue
 		}
-		out, err := r.execute(t)
+		run = append(run, i)
+	}
+	// The brain does not change during a pass: executing every template
+	// first, all at once, is what executing them one after the other was.
+	outs := r.executeAll(run)
+	var writes []pendingWrite
+	for _, i := range run {
+		t, out, err := r.tmpls[i], outs[i].out, outs[i].err
 		for _, d := range t.used.List() {
 			k := d.String()
 			if _, ok := needed[k]; !ok {
@@ -83,29 +93,34 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 				continue
 			}
 		}
-		changed, err := r.write(t, out)
-		if err != nil {
-			r.templateFailed(t, err)
+		writes = append(writes, pendingWrite{template: i, out: out, env: env, fp: fp, sum: sum})
+	}
+	r.writeAll(writes)
+	var changes []change
+	for _, w := range writes {
+		t := r.tmpls[w.template]
+		if w.err != nil {
+			r.templateFailed(t, w.err)
 			continue
 		}
 		t.lastErr = ""
-		if env != nil {
-			t.env = env
+		if w.env != nil {
+			t.env = w.env
 		}
 		first := !t.rendered
-		inputsChanged := first || fp != t.fp
-		t.fp, t.sum, t.lastRender, t.rendered = fp, sum, now, true
+		inputsChanged := first || w.fp != t.fp
+		t.fp, t.sum, t.lastRender, t.rendered = w.fp, w.sum, now, true
 		if t.spec.Once || r.once {
 			t.done = true
 		}
-		if !changed {
+		if !w.changed {
 			continue
 		}
 		t.lastChange = now
 		t.renders++
 		r.later(Event{Kind: KindRendered, Template: t.spec.Destination,
 			Message: fmt.Sprintf("template %s rendered", t.spec.Destination)})
-		c := change{template: i, inputsChanged: inputsChanged}
+		c := change{template: w.template, inputsChanged: inputsChanged}
 		if !wasFirst {
 			// Before the first render completes nothing has read the
 			// files yet: a re-render now is part of the first render.
