@@ -27,7 +27,10 @@ import (
 // built for a runner is kept only to route its requests (RegisterProtocol)
 // to the runner's round tripper over the shared transport.
 const (
-	sharedMaxIdleConns = 64
+	// Idle connections kept open: enough for the requests of many tasks
+	// spread over their re-read periods; a burst (a first render) opens
+	// more, which are closed once idle beyond this many.
+	sharedMaxIdleConns = 8
 	// Idle connections are closed after this long (as before).
 	sharedIdleConnTimeout = vaultIdleConnTimeout
 )
