@@ -49,9 +49,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	list := fs.String("scenarios", "S1,S2,S3,S4,S5", "comma-separated `scenarios` to run")
-	fs.BoolVar(&o.quick, "quick", false, "one repetition each and a 5 s idle window: a smoke run, not a measurement")
+	fs.BoolVar(&o.quick, "quick", false, "one repetition each and a one-period idle window: a smoke run, not a measurement")
 	fs.StringVar(&o.out, "out", "", "also write the report to this `file`")
-	cache, _ := os.UserCacheDir()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
 	fs.StringVar(&o.cache, "peer-dir", filepath.Join(cache, "tmplrun-bench", "consul-template-v0.41.3"), "`directory` consul-template is installed into (once)")
 	fs.StringVar(&o.repo, "repo", "", "build tmplrun from the repository at `root` (default: the one above the working directory; another checkout compares versions)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
