@@ -42,5 +42,9 @@ dev: build ## a dev Vault (in memory) and tmplrun on examples/quickstart; Ctrl-C
 	cd integration && $(GO) build -o ../bin/vault-dev ./cmd/vault-dev
 	./scripts/dev.sh
 
+.PHONY: bench
+bench: ## tmplrun beside consul-template v0.41.3 against a real Vault: a markdown table (~10 min; docs/performance.md)
+	cd integration && $(GO) run ./cmd/bench $(BENCH_FLAGS)
+
 ci: ## what .ci/run does on a clean clone
 	$(MAKE) test

@@ -7,6 +7,7 @@ replace github.com/tmplrun/tmplrun => ../
 require (
 	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/go-cmp v0.7.0
+	github.com/hashicorp/consul-template v0.41.3
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/vault v1.14.1
 	github.com/hashicorp/vault-plugin-auth-jwt v0.16.0
@@ -107,7 +108,6 @@ require (
 	github.com/gophercloud/gophercloud v0.1.0 // indirect
 	github.com/gorilla/websocket v1.5.0 // indirect
 	github.com/hashicorp/cap v0.3.0 // indirect
-	github.com/hashicorp/consul-template v0.41.3 // indirect
 	github.com/hashicorp/consul/api v1.32.1 // indirect
 	github.com/hashicorp/cronexpr v1.1.1 // indirect
 	github.com/hashicorp/errwrap v1.1.0 // indirect

@@ -18,11 +18,8 @@ type depObserver interface {
 // trackedDep wraps a consul-template dependency (vault.read, vault.list,
 // vault.write, vault.pki). It retries a failed fetch itself, with
 // vault_retry's capped, jittered backoff, and reports each failure and the
-// recovery to the runner. consul-template's view therefore only ever sees
-// success, a stop, or — retries exhausted — a final error on the watcher's
-// ErrCh (views are built without a retry function, so they never block on
-// the watcher's unbuffered server-error channel, which leaks a goroutine
-// per failing view after Stop).
+// recovery to the runner. The watcher therefore only ever sees success, a
+// stop, or — retries exhausted — a final error, which stops the runner.
 type trackedDep struct {
 	dep.Dependency
 	retry retryPolicy

@@ -25,9 +25,12 @@ var vaultFunctions = []string{"secret", "secrets", "pkiCert"}
 //     touch in the template's state: the runner knows what a template uses
 //     and misses even when its execution fails half-way, so it keeps
 //     watching and renders once the data is there.
-func (r *Runner) funcMap(t *tmplState) map[string]any {
+//
+// Every name in denied — ours included — is replaced by a function that
+// fails, as consul-template's denylist would (see splitDenylist).
+func (r *Runner) funcMap(t *tmplState, denied []string) map[string]any {
 	env := r.cfg.Env
-	return map[string]any{
+	m := map[string]any{
 		"env": func(k string) (string, error) { return env[k], nil },
 		"mustEnv": func(k string) (string, error) {
 			if v := env[k]; v != "" {
@@ -117,6 +120,10 @@ func (r *Runner) funcMap(t *tmplState) map[string]any {
 			return v, nil
 		},
 	}
+	for _, name := range denied {
+		m[name] = disabled
+	}
+	return m
 }
 
 // recall records d as used by t and returns its data, or records it as

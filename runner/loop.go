@@ -10,7 +10,6 @@ import (
 	"time"
 
 	dep "github.com/hashicorp/consul-template/dependency"
-	"github.com/hashicorp/consul-template/watch"
 )
 
 // loop is the runner's one goroutine that owns the templates, the brain
@@ -18,7 +17,10 @@ import (
 // re-renders, and hands changes to the dispatcher. It returns nil or
 // ctx's error on a normal stop, else the fatal error.
 func (r *Runner) loop(ctx context.Context) error {
-	defer r.watcher.Stop()
+	defer func() {
+		r.stopRequests() // so that fetches blocked in a request return
+		r.watcher.stop()
+	}()
 	start := time.Now()
 	r.missing = missingReporter{since: start, every: r.missingEvery}
 	var deadline time.Time
@@ -46,21 +48,13 @@ func (r *Runner) loop(ctx context.Context) error {
 				return r.incomplete(ctx.Err())
 			}
 			return ctx.Err()
-		case v := <-r.watcher.DataCh():
-			run = r.receive(v)
-		drain:
-			for {
-				select {
-				case v := <-r.watcher.DataCh():
-					run = r.receive(v) || run
-				default:
-					break drain
-				}
+		case <-r.watcher.ready:
+			if err := r.watcher.failure(); err != nil {
+				return r.fatal(ctx, err)
 			}
-		case err := <-r.watcher.ErrCh():
-			return r.fatal(ctx, err)
-		case <-r.watcher.ServerErrCh():
-			// Never sent: views have no retry function (see trackedDep).
+			for d, data := range r.watcher.take() {
+				run = r.receive(d, data) || run
+			}
 		case <-r.nudgeCh:
 			r.reportHealth()
 		case <-timer.C:
@@ -83,13 +77,12 @@ func (r *Runner) loop(ctx context.Context) error {
 // receive stores a dependency's new data in the brain. It reports whether
 // the data really changed: a KV v2 re-read returns the same secret under a
 // new request ID, which is not worth re-rendering anything.
-func (r *Runner) receive(v *watch.View) bool {
-	d := v.Dependency()
+func (r *Runner) receive(d dep.Dependency, data any) bool {
 	k := d.String()
 	if _, ok := r.deps[k]; !ok {
 		return false // no longer needed
 	}
-	data := v.Data() // a snapshot: see trackedDep
+	// data is a snapshot: see trackedDep.
 	old, had := r.brain.Recall(d)
 	r.brain.Remember(d, data)
 	if had && sameData(old, data) {

@@ -19,32 +19,51 @@ import (
 // template that fails is reported and keeps its file and its
 // dependencies; the others go on. In Render mode pass returns done once
 // every template is settled, with their errors.
+//
+// Templates are executed, and their files written, on several cores at
+// once (see parallel.go); everything else is done here, in order.
 func (r *Runner) pass(fired map[int]bool) (bool, error) {
 	now := time.Now()
 	wasFirst := r.firstComplete
 	r.refreshSecrets()
 	needed := make(map[string]dep.Dependency, len(r.deps))
-	var changes, firstChanges []change
+	var run []int
 	for i, t := range r.tmpls {
 		if t.done {
 			continue
 		}
-		out, err := r.execute(t)
+		if len(t.missingNames) > 0 && r.fingerprint(t.used) == t.missingFP {
+			// Still waiting, and nothing it used or missed has arrived or
+			// changed: executing it again would only find the same data
+			// missing. (During a first render of many templates, most
+			// passes bring data for a few of them only.)
+			for _, d := range t.used.List() {
+				needed[d.String()] = d
+			}
+			continue
+		}
+		run = append(run, i)
+	}
+	// The brain does not change during a pass: executing every template
+	// first, all at once, is what executing them one after the other was.
+	outs := r.executeAll(run)
+	var writes []pendingWrite
+	for _, i := range run {
+		t, out, err := r.tmpls[i], outs[i].out, outs[i].err
 		for _, d := range t.used.List() {
 			k := d.String()
 			if _, ok := needed[k]; !ok {
 				needed[k] = d
 			}
-			if !r.watcher.Watching(d) {
-				if _, werr := r.watcher.Add(d); werr != nil {
-					r.log.Warn("watch dependency", "dependency", k, "err", werr)
-				}
+			if !r.watcher.watching(d) {
+				r.watcher.add(d)
 				t.missing.Add(d)
 			}
 		}
 		t.missingNames = names(t.missing)
 		if len(t.missingNames) > 0 {
 			// Waiting; an error now is most likely the missing data's.
+			t.missingFP = r.fingerprint(t.used)
 			continue
 		}
 		if err != nil {
@@ -74,40 +93,45 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 				continue
 			}
 		}
-		changed, err := r.write(t, out)
-		if err != nil {
-			r.templateFailed(t, err)
+		writes = append(writes, pendingWrite{template: i, out: out, env: env, fp: fp, sum: sum})
+	}
+	r.writeAll(writes)
+	var changes []change
+	for _, w := range writes {
+		t := r.tmpls[w.template]
+		if w.err != nil {
+			r.templateFailed(t, w.err)
 			continue
 		}
 		t.lastErr = ""
-		if env != nil {
-			t.env = env
+		if w.env != nil {
+			t.env = w.env
 		}
 		first := !t.rendered
-		inputsChanged := first || fp != t.fp
-		t.fp, t.sum, t.lastRender, t.rendered = fp, sum, now, true
+		inputsChanged := first || w.fp != t.fp
+		t.fp, t.sum, t.lastRender, t.rendered = w.fp, w.sum, now, true
 		if t.spec.Once || r.once {
 			t.done = true
 		}
-		if !changed {
+		if !w.changed {
 			continue
 		}
 		t.lastChange = now
 		t.renders++
 		r.later(Event{Kind: KindRendered, Template: t.spec.Destination,
 			Message: fmt.Sprintf("template %s rendered", t.spec.Destination)})
-		c := change{template: i, inputsChanged: inputsChanged}
+		c := change{template: w.template, inputsChanged: inputsChanged}
 		if !wasFirst {
 			// Before the first render completes nothing has read the
 			// files yet: a re-render now is part of the first render.
-			firstChanges = append(firstChanges, c)
+			r.firstChanges = append(r.firstChanges, c)
 		} else {
 			changes = append(changes, c)
 		}
 	}
 	for k, d := range r.deps {
 		if _, ok := needed[k]; !ok {
-			r.watcher.Remove(d)
+			r.watcher.remove(d)
 			r.brain.Forget(d)
 			delete(r.versions, k)
 			r.forgetFailure(k)
@@ -127,9 +151,10 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		// changed (new dynamic credentials…): tell it (nomad#9491). Asked
 		// before WaitFirstRender returns, so that a task started after it
 		// is never told.
-		if !r.once && len(firstChanges) > 0 && r.lc.IsRunning() {
-			changes = append(firstChanges, changes...)
+		if !r.once && len(r.firstChanges) > 0 && r.lc.IsRunning() {
+			changes = append(r.firstChanges, changes...)
 		}
+		r.firstChanges = nil
 		r.emit(Event{Kind: KindFirstRender, Message: "all templates rendered"})
 		close(r.firstDone)
 	}

@@ -304,6 +304,31 @@ func TestDeniedFunctions(t *testing.T) {
 	}
 }
 
+// A function_denylist of its own: exact names — the runner's own
+// functions (env) included — and glob patterns.
+func TestDenylistNamesAndPatterns(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t,
+		data("local/env.conf", `{{ env "HOME" }}`),
+		data("local/sprig.conf", `{{ "a" | sprig_upper }}`),
+		data("local/allowed.conf", `{{ "a" | toUpper }}`),
+	)
+	cfg.TemplateConfig.FunctionDenylist = []string{"env", "sprig_up*"}
+	ev := newEvents()
+	cfg.Events = ev
+	start(t, cfg)
+	for _, dest := range []string{"local/env.conf", "local/sprig.conf"} {
+		e := ev.wait(t, dest+" denied", kindFor(KindRenderError, dest))
+		if !strings.Contains(e.Message, "function is disabled") {
+			t.Errorf("%s: %q", dest, e.Message)
+		}
+	}
+	ev.wait(t, "allowed.conf rendered", kindFor(KindRendered, "local/allowed.conf"))
+	if got := readFile(t, filepath.Join(cfg.Dir, "local/allowed.conf")); got != "A" {
+		t.Errorf("allowed.conf = %q", got)
+	}
+}
+
 func TestStopIsIdempotentAndNew(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, data("local/a.conf", "a"))
@@ -366,6 +391,30 @@ func TestNewFillsDefaultsWithoutTouchingTheConfig(t *testing.T) {
 	}
 	if tc.FunctionDenylist != nil || tc.VaultRetry.Backoff != 0 || bare.ChangeMode != "" {
 		t.Errorf("New modified the caller's config: %+v %+v %q", tc, tc.VaultRetry, bare.ChangeMode)
+	}
+}
+
+// A restore whose first render takes several passes still fires for a
+// file an early pass changed.
+func TestRestoreFiresForChangesOfEveryFirstRenderPass(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t,
+		data("local/early.conf", "new credentials", mode(template.ChangeModeSignal)),
+		data("local/late.conf", `{{ file "local/in" }}`, mode(template.ChangeModeSignal), func(t *template.Template) { t.ChangeSignal = "SIGUSR1" }),
+	)
+	writeFile(t, filepath.Join(cfg.Dir, "local/early.conf"), "old credentials")
+	writeFile(t, filepath.Join(cfg.Dir, "local/late.conf"), "unchanged")
+	task := newFakeTask(true)
+	cfg.Lifecycle = task
+	ev := newEvents()
+	cfg.Events = ev
+	r := start(t, cfg)
+	// early.conf renders in the first pass; late.conf waits for its input.
+	ev.wait(t, "early.conf rendered", kindFor(KindRendered, "local/early.conf"))
+	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "unchanged")
+	waitFirst(t, r)
+	if diff := cmp.Diff([]string{"signal SIGHUP"}, task.waitCalls(t, 1)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 
 	dep "github.com/hashicorp/consul-template/dependency"
 	cttemplate "github.com/hashicorp/consul-template/template"
-	"github.com/hashicorp/consul-template/watch"
 
 	"github.com/tmplrun/tmplrun/template"
 )
@@ -46,11 +45,15 @@ type Runner struct {
 
 	clients *dep.ClientSet
 	vobs    *vaultObserver
+	// requests is done when the runner stops: every Vault request in
+	// flight is cancelled (stopRequests).
+	requests     context.Context
+	stopRequests context.CancelFunc
 
 	// Owned by the loop goroutine.
 	tmpls    []*tmplState
 	brain    *cttemplate.Brain
-	watcher  *watch.Watcher
+	watcher  *watcher
 	deps     map[string]dep.Dependency
 	versions map[string]uint64
 	missing  missingReporter
@@ -59,6 +62,9 @@ type Runner struct {
 	queued   []Event
 	// firstComplete: every template has rendered once (firstDone closed).
 	firstComplete bool
+	// firstChanges are the files the first render changed, over all its
+	// passes: a restore tells the running task about them (see pass).
+	firstChanges []change
 
 	nudgeCh chan struct{}
 	disp    *dispatcher
@@ -81,7 +87,6 @@ type Runner struct {
 	cancel     context.CancelFunc
 	done       chan struct{}
 	err        error
-	wg         sync.WaitGroup
 }
 
 // New builds a runner for one task. It checks the configuration, fills
@@ -113,6 +118,7 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 	if r.lc == nil {
 		r.lc = noLifecycle{}
 	}
+	r.requests, r.stopRequests = context.WithCancel(context.Background())
 	base := cfg.Logger
 	if base == nil {
 		base = slog.Default()
@@ -133,8 +139,9 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 		}
 		r.vobs = newVaultObserver(time.Now, r.nudge)
 		r.vobs.refused = cfg.TokenRefused
-		r.clients, err = newClientSet(cfg.VaultCluster, ns, cfg.Token, r.vobs)
+		r.clients, err = newClientSet(cfg.VaultCluster, ns, cfg.Token, r.vobs, r.requests)
 		if err != nil {
+			r.stopRequests()
 			dir.Close()
 			return nil, fmt.Errorf("runner %s: %w", cfg.Task, err)
 		}
@@ -142,6 +149,7 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 		r.clients = dep.NewClientSet()
 	}
 	if err := r.buildTemplates(); err != nil {
+		r.stopRequests()
 		dir.Close()
 		return nil, fmt.Errorf("runner %s: %w", cfg.Task, err)
 	}
@@ -167,14 +175,13 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.started = true
 	ctx, cancel := context.WithCancel(ctx)
 	r.cancel = cancel
-	r.watcher = watch.NewWatcher(&watch.NewWatcherInput{Clients: r.clients})
-	r.wg.Add(2)
+	r.watcher = newWatcher(r.clients)
+	dispDone := make(chan struct{})
 	go func() {
-		defer r.wg.Done()
+		defer close(dispDone)
 		r.disp.run(ctx)
 	}()
 	go func() {
-		defer r.wg.Done()
 		err := r.loop(ctx)
 		r.mu.Lock()
 		if err != nil && (r.once || !errors.Is(err, context.Canceled)) && r.err == nil {
@@ -182,9 +189,7 @@ func (r *Runner) Start(ctx context.Context) error {
 		}
 		r.mu.Unlock()
 		cancel() // the dispatcher too
-	}()
-	go func() {
-		r.wg.Wait()
+		<-dispDone
 		r.dir.Close()
 		close(r.done)
 	}()
@@ -199,6 +204,7 @@ func (r *Runner) Stop() {
 	if !r.started {
 		if !r.stopped {
 			r.stopped = true
+			r.stopRequests()
 			r.dir.Close()
 			close(r.done)
 		}

@@ -24,6 +24,9 @@ type tmplState struct {
 	// execution (see funcMap).
 	used, missing *dep.Set
 	missingNames  []string
+	// missingFP is the fingerprint of used when the last execution found
+	// data missing: until it changes, executing again is pointless.
+	missingFP uint64
 
 	rendered bool // at least once (first render)
 	done     bool // a once template, rendered
@@ -48,6 +51,7 @@ func (r *Runner) buildTemplates() error {
 	if r.cfg.VaultCluster == nil {
 		deny = append(deny, vaultFunctions...)
 	}
+	exact, globs := splitDenylist(deny)
 	sandboxPath := r.dir.Path()
 	reader := r.dir.ReadFile
 	if r.tc.DisableFileSandbox {
@@ -71,8 +75,8 @@ func (r *Runner) buildTemplates() error {
 			ErrMissingKey:    spec.ErrorOnMissingKey,
 			LeftDelim:        spec.LeftDelimiter,
 			RightDelim:       spec.RightDelimiter,
-			ExtFuncMap:       r.funcMap(t),
-			FunctionDenylist: deny,
+			ExtFuncMap:       r.funcMap(t, exact),
+			FunctionDenylist: globs,
 			SandboxPath:      sandboxPath,
 			ReaderFunc:       reader,
 		})

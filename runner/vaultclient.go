@@ -21,6 +21,9 @@ import (
 // vaultClientTimeout bounds one request to Vault.
 const vaultClientTimeout = 60 * time.Second
 
+// vaultIdleConnTimeout is how long an idle connection to Vault is kept.
+const vaultIdleConnTimeout = 90 * time.Second
+
 // newClientSet builds the consul-template client set a runner's
 // dependencies fetch through: a Vault client only (Consul and Nomad
 // functions are disabled, see template.UnsupportedFunctions). consul-template's
@@ -30,7 +33,10 @@ const vaultClientTimeout = 60 * time.Second
 // overwritten here with the task's explicit settings, so nothing of the
 // process environment reaches a task's requests. Request outcomes are
 // observed by obs through the client's retry check.
-func newClientSet(vc *template.VaultCluster, namespace, token string, obs *vaultObserver) (*dep.ClientSet, error) {
+//
+// Its requests go over the process's shared transport for this Vault (see
+// transport.go) through a taskTransport, and end when stop is done.
+func newClientSet(vc *template.VaultCluster, namespace, token string, obs *vaultObserver, stop context.Context) (*dep.ClientSet, error) {
 	addr := strings.TrimSpace(vc.Address)
 	if addr == "" {
 		return nil, errors.New("vault address is empty (the caller resolves $VAULT_ADDR)")
@@ -54,13 +60,18 @@ func newClientSet(vc *template.VaultCluster, namespace, token string, obs *vault
 		// Keep connections to Vault open between polls.
 		TransportDialKeepAlive:       30 * time.Second,
 		TransportDialTimeout:         10 * time.Second,
-		TransportIdleConnTimeout:     90 * time.Second,
+		TransportIdleConnTimeout:     vaultIdleConnTimeout,
 		TransportMaxIdleConns:        4,
 		TransportMaxIdleConnsPerHost: 4,
 		TransportTLSHandshakeTimeout: 10 * time.Second,
 	}); err != nil {
 		return nil, err
 	}
+	own, err := ownTransport(clients)
+	if err != nil {
+		return nil, err
+	}
+	route(own, newTaskTransport(sharedConn(keyOf(vc, u), own), stop))
 	c := clients.Vault()
 	if err := c.SetAddress(addr); err != nil { // over VAULT_AGENT_ADDR
 		return nil, err
@@ -127,8 +138,11 @@ func newVaultObserver(now func() time.Time, nudge func()) *vaultObserver {
 // to Vault's own policy (which never retries here: MaxRetries is 0).
 func (o *vaultObserver) check(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	retry, rerr := vaultapi.DefaultRetryPolicy(ctx, resp, err)
-	if ctx.Err() != nil {
-		return retry, rerr // stopping, not an outage
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return retry, rerr // stopping (see taskTransport), not an outage
+	}
+	if resp != nil && resp.Header.Get(cachedHeader) != "" {
+		return retry, rerr // answered by the mount cache: no request reached Vault
 	}
 	o.requests.Add(1)
 	switch {

@@ -33,7 +33,7 @@ func TestVaultClientIgnoresTheProcessEnvironment(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			cs, err := newClientSet(&template.VaultCluster{Address: "http://127.0.0.1:8200"}, tc.ns, tc.token, nil)
+			cs, err := newClientSet(&template.VaultCluster{Address: "http://127.0.0.1:8200"}, tc.ns, tc.token, nil, context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}

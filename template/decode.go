@@ -1,6 +1,7 @@
 package template
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"reflect"
@@ -485,7 +486,7 @@ func textStart(r hcl.Range, src []byte) hcl.Range {
 	start := r.Start
 	switch {
 	case len(rest) > 1 && rest[0] == '<' && rest[1] == '<':
-		nl := strings.IndexByte(string(rest), '\n')
+		nl := bytes.IndexByte(rest, '\n') // not string(rest): a copy of the rest of the file per heredoc
 		if nl < 0 {
 			return r
 		}
