@@ -26,9 +26,10 @@ type TokenRole struct {
 	Orphan bool
 	// Period makes periodic tokens: renewable forever, Period at a time.
 	Period time.Duration
-	// TTL and MaxTTL (token_ttl, token_explicit_max_ttl) bound
-	// non-periodic tokens.
-	TTL, MaxTTL time.Duration
+	// MaxTTL (token_explicit_max_ttl) bounds the tokens' lives. Token
+	// roles have no TTL of their own (Vault ignores token_ttl there): a
+	// non-periodic token gets the system default TTL, capped by MaxTTL.
+	MaxTTL time.Duration
 	// NotRenewable makes tokens that cannot be renewed.
 	NotRenewable bool
 }
@@ -42,7 +43,6 @@ func (v *Vault) CreateTokenRole(name string, r TokenRole) {
 		"renewable":        !r.NotRenewable,
 	}
 	putDuration(data, "token_period", r.Period)
-	putDuration(data, "token_ttl", r.TTL)
 	putDuration(data, "token_explicit_max_ttl", r.MaxTTL)
 	v.write("auth/token/roles/"+name, data)
 }
