@@ -34,9 +34,11 @@ func TestMain(m *testing.M) {
 	tmplrunBin = filepath.Join(dir, "tmplrun")
 	testtaskBin = filepath.Join(dir, "testtask")
 	root, _ := filepath.Abs("../..")
-	build := func(dir, out, pkg string) {
+	// srcDir is where `go build` runs; on failure only the temp dir of
+	// the binaries is removed, never the source tree.
+	build := func(srcDir, out, pkg string) {
 		cmd := exec.Command("go", "build", "-race", "-o", out, pkg)
-		cmd.Dir = dir
+		cmd.Dir = srcDir
 		if b, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
 			os.RemoveAll(dir)
