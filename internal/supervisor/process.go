@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrNotRunning is returned by Signal when the process is not running.
@@ -241,9 +243,18 @@ func exitEvent(kind EventKind, pid int, st *os.ProcessState) Event {
 	}
 	ev.ExitCode = st.ExitCode()
 	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		ev.Signal = ws.Signal().String()
+		ev.Signal = signalName(ws.Signal())
 	}
 	return ev
+}
+
+// signalName names sig as users write it (SIGTERM), not as strsignal
+// describes it ("terminated").
+func signalName(sig syscall.Signal) string {
+	if name := unix.SignalName(sig); name != "" {
+		return name
+	}
+	return fmt.Sprintf("signal %d", int(sig))
 }
 
 func (p *Process) setRunning(pid int, running bool) {

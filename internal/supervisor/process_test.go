@@ -177,8 +177,8 @@ func TestStopKillsAfterTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev, ok := f.ev.last(Stopped)
-	if !ok || !ev.Killed || ev.Signal != "killed" {
-		t.Errorf("stopped event = %+v, want killed by SIGKILL", ev)
+	if !ok || !ev.Killed || ev.Signal != "SIGKILL" {
+		t.Errorf("stopped event = %+v, want killed by SIGKILL (named as users write it)", ev)
 	}
 }
 
