@@ -18,11 +18,13 @@ type Dir struct {
 	path string
 }
 
-// Layout is the set of directories every task dir gets, with their modes.
+// Layout is the set of directories every task dir gets, with their modes
+// (alloc/ is where ${NOMAD_ALLOC_DIR} points).
 var Layout = []struct {
 	Name string
 	Perm fs.FileMode
 }{
+	{"alloc", 0o755},
 	{"local", 0o755},
 	{"secrets", 0o700},
 	{"tmp", 0o755},

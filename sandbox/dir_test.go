@@ -24,7 +24,7 @@ func TestCreateLayout(t *testing.T) {
 		}
 		got[sub.Name] = fi.Mode().Perm()
 	}
-	want := map[string]os.FileMode{"local": 0o755, "secrets": 0o700, "tmp": 0o755}
+	want := map[string]os.FileMode{"alloc": 0o755, "local": 0o755, "secrets": 0o700, "tmp": 0o755}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("modes (-want +got):\n%s", diff)
 	}

@@ -10,7 +10,7 @@
 // the destination, so a reader never sees an empty or partial file and a
 // symlink at the destination is replaced, never written through.
 //
-//	d, err := sandbox.Create("/srv/web")   // makes local/, secrets/ (0700), tmp/
+//	d, err := sandbox.Create("/srv/web")   // makes alloc/, local/, secrets/ (0700), tmp/
 //	if err != nil { … }
 //	defer d.Close()
 //	changed, err := d.WriteFile("secrets/app.env", data, sandbox.Perm(0o600))

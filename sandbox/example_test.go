@@ -12,7 +12,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "task-")
 	defer os.RemoveAll(dir)
 
-	d, err := sandbox.Create(filepath.Join(dir, "web")) // local/, secrets/ (0700), tmp/
+	d, err := sandbox.Create(filepath.Join(dir, "web")) // alloc/, local/, secrets/ (0700), tmp/
 	if err != nil {
 		fmt.Println(err)
 		return
