@@ -69,9 +69,12 @@ func New(cfg *template.Config, opts Options) (*Agent, error) {
 	a.metrics = status.NewMetrics(a.Snapshot)
 	a.report = &reporter{log: a.log, metrics: a.metrics}
 	clusters, err := vaultauth.NewClusters(cfg.Vaults, vaultauth.Options{
-		Logger:  a.log,
-		OnEvent: a.report.tokenEvent,
-		Getenv:  opts.Getenv,
+		Logger: a.log,
+		OnEvent: func(e vaultauth.Event) {
+			a.report.tokenEvent(e)
+			a.tokenPending(e)
+		},
+		Getenv: opts.Getenv,
 	})
 	if err != nil {
 		return nil, err
@@ -130,14 +133,4 @@ func (a *Agent) closeClusters() {
 	if err := a.clusters.Close(ctx); err != nil {
 		a.log.Warn("closing vault clusters: "+err.Error(), "event", "close-failed")
 	}
-}
-
-// Snapshot is the /v1/status answer now.
-func (a *Agent) Snapshot() status.Snapshot {
-	now := time.Now()
-	s := status.Snapshot{Version: a.opts.Version, Time: now.UTC(), Tasks: make([]status.Task, 0, len(a.tasks))}
-	for _, t := range a.tasks {
-		s.Tasks = append(s.Tasks, t.snapshot(now))
-	}
-	return s
 }

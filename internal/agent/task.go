@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tmplrun/tmplrun/internal/status"
 	"github.com/tmplrun/tmplrun/internal/supervisor"
 	"github.com/tmplrun/tmplrun/runner"
 	"github.com/tmplrun/tmplrun/template"
@@ -32,6 +31,7 @@ type task struct {
 	mu        sync.Mutex
 	state     string
 	lastError string
+	pending   string // while starting: why its first token has not come yet
 	restarts  uint64
 	runner    *runner.Runner
 	token     *vaultauth.TaskToken
@@ -67,13 +67,19 @@ func (a *Agent) runTask(ctx context.Context, t *task) (err error) {
 		}
 		return err
 	}
+	t.mu.Lock()
+	t.pending = ""
+	t.token = tok
+	t.mu.Unlock()
 	secret := ""
+	var news <-chan vaultauth.Token
+	unsubscribe := func() {}
 	if tok != nil {
-		t.mu.Lock()
-		t.token = tok
-		t.mu.Unlock()
 		defer a.revoke(tok)
-		secret = tok.Token().Secret()
+		var first vaultauth.Token
+		first, news, unsubscribe = follow(tok)
+		defer unsubscribe()
+		secret = first.Secret()
 	}
 
 	killed := make(chan string, 1)
@@ -120,9 +126,8 @@ func (a *Agent) runTask(ctx context.Context, t *task) (err error) {
 	}
 	defer r.Stop()
 
-	if tok := t.token; tok != nil {
-		news, cancel := tok.Subscribe(tok.Token().Generation)
-		defer cancel()
+	defer unsubscribe() // before the runner stops (cancel is idempotent)
+	if news != nil {
 		go func() {
 			for nt := range news {
 				r.SetToken(nt.Secret())
@@ -259,48 +264,4 @@ func (a *Agent) revoke(tok *vaultauth.TaskToken) {
 	if err := tok.Stop(ctx, true); err != nil {
 		a.log.Warn("could not revoke the task's vault token: "+err.Error(), "task", tok.Name(), "event", "token-revoke-failed")
 	}
-}
-
-// snapshot is the task's entry in /v1/status.
-func (t *task) snapshot(now time.Time) status.Task {
-	t.mu.Lock()
-	st := status.Task{Name: t.spec.Name, State: t.state, Restarts: t.restarts, LastError: t.lastError, Templates: []status.Template{}}
-	r, tok, lc := t.runner, t.token, t.lc
-	t.mu.Unlock()
-	if lc != nil {
-		if p := lc.process(); p != nil {
-			st.PID = p.PID()
-		}
-	}
-	if tok != nil {
-		ts := tok.Status()
-		rem := ts.Remaining(now)
-		st.Token = &status.Token{
-			State: string(ts.State), TTLSeconds: rem.Seconds(), ExpiresAt: status.TimePtr(ts.Expires),
-			Renewable: ts.Renewable, LastRenewal: status.TimePtr(ts.LastRenewal),
-			Generation: ts.Generation, LastError: ts.LastError,
-		}
-		if rem < 0 {
-			st.Token.TTLSeconds = 0 // never expires
-		}
-	}
-	if r != nil {
-		rs := r.Status()
-		st.Vault = status.Vault{Reachable: rs.Vault.Reachable, Since: status.TimePtr(rs.Vault.Since),
-			LastError: rs.Vault.LastError, Requests: rs.Vault.Requests, Errors: rs.Vault.Errors}
-		for _, tm := range rs.Templates {
-			missing := tm.Missing
-			if missing == nil {
-				missing = []string{}
-			}
-			st.Templates = append(st.Templates, status.Template{
-				Destination: tm.Destination, LastRender: status.TimePtr(tm.LastRender),
-				LastChange: status.TimePtr(tm.LastChange), Renders: tm.Renders, Errors: tm.Errors,
-				Missing: missing, LastError: tm.LastError, Unstable: tm.Unstable,
-			})
-		}
-	} else {
-		st.Vault.Reachable = true
-	}
-	return st
 }

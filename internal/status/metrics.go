@@ -1,6 +1,8 @@
 package status
 
 import (
+	"math"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -49,7 +51,9 @@ var (
 	missingDesc = prometheus.NewDesc("tmplrun_missing_dependencies",
 		"Dependencies a template is waiting for.", []string{"task", "template"}, nil)
 	ttlDesc = prometheus.NewDesc("tmplrun_token_ttl_seconds",
-		"Remaining TTL of a task's Vault token.", []string{"task"}, nil)
+		"Remaining TTL of a task's Vault token (+Inf: it never expires).", []string{"task"}, nil)
+	ownTTLDesc = prometheus.NewDesc("tmplrun_own_token_ttl_seconds",
+		"Remaining TTL of tmplrun's own Vault token on a cluster (+Inf: it never expires), once logged in.", []string{"cluster"}, nil)
 	reachableDesc = prometheus.NewDesc("tmplrun_vault_reachable",
 		"1 when the task's last Vault request reached Vault, else 0.", []string{"task"}, nil)
 	requestsDesc = prometheus.NewDesc("tmplrun_vault_requests_total",
@@ -66,6 +70,7 @@ type gauges struct{ snapshot func() Snapshot }
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	ch <- missingDesc
 	ch <- ttlDesc
+	ch <- ownTTLDesc
 	ch <- reachableDesc
 	ch <- upDesc
 	ch <- requestsDesc
@@ -73,18 +78,33 @@ func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (g *gauges) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range g.snapshot().Tasks {
+	snap := g.snapshot()
+	for _, c := range snap.Clusters {
+		if c.Generation > 0 {
+			ch <- prometheus.MustNewConstMetric(ownTTLDesc, prometheus.GaugeValue, ttlSeconds(c), c.Cluster)
+		}
+	}
+	for _, t := range snap.Tasks {
 		for _, tm := range t.Templates {
 			ch <- prometheus.MustNewConstMetric(missingDesc, prometheus.GaugeValue, float64(len(tm.Missing)), t.Name, tm.Destination)
 		}
 		if t.Token != nil {
-			ch <- prometheus.MustNewConstMetric(ttlDesc, prometheus.GaugeValue, t.Token.TTLSeconds, t.Name)
+			ch <- prometheus.MustNewConstMetric(ttlDesc, prometheus.GaugeValue, ttlSeconds(*t.Token), t.Name)
 		}
 		ch <- prometheus.MustNewConstMetric(reachableDesc, prometheus.GaugeValue, boolf(t.Vault.Reachable), t.Name)
 		ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(t.Vault.Requests), t.Name)
 		ch <- prometheus.MustNewConstMetric(requestErrorsDesc, prometheus.CounterValue, float64(t.Vault.Errors), t.Name)
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, boolf(t.State == "running" || t.State == "rendered"), t.Name)
 	}
+}
+
+// ttlSeconds is a token's TTL gauge: +Inf for a token that never
+// expires, which must not read like an expired one (0).
+func ttlSeconds(t Token) float64 {
+	if t.NeverExpires {
+		return math.Inf(1)
+	}
+	return t.TTLSeconds
 }
 
 func boolf(b bool) float64 {

@@ -17,13 +17,24 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestServer(t *testing.T) {
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	snap := Snapshot{Version: "dev", Time: now, Tasks: []Task{{
-		Name: "web", State: "running", PID: 42,
-		Token: &Token{State: "healthy", TTLSeconds: 3600, Renewable: true, Generation: 1},
-		Vault: Vault{Reachable: true, Requests: 3},
-		Templates: []Template{{Destination: "local/a", LastRender: TimePtr(now), Renders: 2, Missing: []string{}},
-			{Destination: "local/b", Missing: []string{"vault.read(secret/data/b)"}}},
-	}}}
+	snap := Snapshot{Version: "dev", Time: now,
+		Clusters: []Token{
+			{Cluster: "default", State: "healthy", Policies: []string{"root"}, NeverExpires: true, Generation: 1, Obtained: TimePtr(now)},
+			{Cluster: "eu", State: "healthy", Policies: []string{"tmplrun"}, TTLSeconds: 600, Generation: 2,
+				Renewable: true, Renewals: 4, Next: "renew", NextAt: TimePtr(now.Add(time.Minute))},
+			{Cluster: "us", State: "idle", Policies: []string{}},
+		},
+		Tasks: []Task{{
+			Name: "web", State: "running", PID: 42,
+			Token: &Token{State: "healthy", Policies: []string{"default", "web"}, TTLSeconds: 3600, Renewable: true, Generation: 1},
+			Vault: Vault{Reachable: true, Requests: 3},
+			Templates: []Template{{Destination: "local/a", LastRender: TimePtr(now), Renders: 2, Missing: []string{}},
+				{Destination: "local/b", Missing: []string{"vault.read(secret/data/b)"}}},
+		}, {
+			Name: "db", State: "running",
+			Token: &Token{State: "healthy", Policies: []string{"db"}, NeverExpires: true, Generation: 1},
+			Vault: Vault{Reachable: true}, Templates: []Template{},
+		}}}
 	m := NewMetrics(func() Snapshot { return snap })
 	m.Renders.WithLabelValues("web", "local/a").Add(2)
 	m.ChangeActions.WithLabelValues("web", "restart").Inc()
@@ -59,6 +70,9 @@ func TestServer(t *testing.T) {
 		`tmplrun_change_actions_total{mode="restart",task="web"} 1`,
 		`tmplrun_missing_dependencies{task="web",template="local/b"} 1`,
 		`tmplrun_token_ttl_seconds{task="web"} 3600`,
+		`tmplrun_token_ttl_seconds{task="db"} +Inf`,
+		`tmplrun_own_token_ttl_seconds{cluster="default"} +Inf`,
+		`tmplrun_own_token_ttl_seconds{cluster="eu"} 600`,
 		`tmplrun_vault_reachable{task="web"} 1`,
 		`tmplrun_task_running{task="web"} 1`,
 		`tmplrun_vault_requests_total{task="web"} 3`,
@@ -68,6 +82,10 @@ func TestServer(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+
+	if strings.Contains(string(body), `cluster="us"`) {
+		t.Error("a cluster tmplrun has not logged in to has a TTL")
 	}
 
 	resp, err = http.Post(base+"/v1/status", "text/plain", nil)
