@@ -2,10 +2,15 @@
 # make dev: a dev Vault (in memory) and tmplrun on examples/quickstart, in
 # one terminal. Ctrl-C stops both. Needs bin/tmplrun and bin/vault-dev
 # (make dev builds them).
+#
+#   VAULT_DEV_ADDR         host:port of the dev Vault (127.0.0.1:8200)
+#   TMPLRUN_DEV_HTTP_ADDR  host:port of tmplrun's /v1/status and /metrics (127.0.0.1:9090)
+#   VAULT_DEV_ROOT_TOKEN   the dev Vault's root token (root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 addr=${VAULT_DEV_ADDR:-127.0.0.1:8200}
+http_addr=${TMPLRUN_DEV_HTTP_ADDR:-127.0.0.1:9090}
 root=${VAULT_DEV_ROOT_TOKEN:-root}
 example=examples/quickstart
 creds=$example/.creds
@@ -43,13 +48,13 @@ cat <<MSG
 
  Within about 5 seconds tmplrun re-reads it, re-renders local/app.conf and
  restarts the task (change_mode = "restart"); the process then prints
- greeting=bonjour. Status: curl -s 127.0.0.1:9090/v1/status
+ greeting=bonjour. Status: curl -s http://$http_addr/v1/status
  Ctrl-C stops tmplrun (the task gets SIGTERM, its token is revoked) and Vault.
 ================================================================================
 
 MSG
 
-bin/tmplrun run -http-addr 127.0.0.1:9090 "$example/tmplrun.hcl" &
+bin/tmplrun run -http-addr "$http_addr" -var "vault_addr=http://$addr" "$example/tmplrun.hcl" &
 tmplrun_pid=$!
 wait "$tmplrun_pid" || true
 tmplrun_pid=

@@ -3,8 +3,13 @@
 # configuration every few seconds. Change the secret and watch tmplrun
 # re-render the file and restart the process.
 
+# make dev sets it (-var vault_addr=…) from VAULT_DEV_ADDR.
+variable "vault_addr" {
+  default = "http://127.0.0.1:8200"
+}
+
 vault {
-  address          = "http://127.0.0.1:8200"
+  address          = var.vault_addr
   create_from_role = "tmplrun-task" # task tokens get only the policies their task names
 
   # tmplrun's own login; vault-dev writes these files (paths are relative
@@ -27,7 +32,7 @@ template_config {
 }
 
 task "web" {
-  # The task dir: examples/quickstart/web, with local/, secrets/, tmp/.
+  # The task dir: examples/quickstart/web, with alloc/, local/, secrets/, tmp/.
   command = "/bin/sh"
   args = ["-c", <<-EOT
     echo "[app] started (pid $$), VAULT_TOKEN set: $${VAULT_TOKEN:+yes}"
