@@ -386,15 +386,14 @@ func TestStatusAndMetrics(t *testing.T) {
 
 // statusSnapshot mirrors the parts of /v1/status the tests read.
 type statusSnapshot struct {
-	Tasks []struct {
-		Name  string `json:"name"`
-		State string `json:"state"`
-		PID   int    `json:"pid"`
-		Token *struct {
-			State      string  `json:"state"`
-			TTLSeconds float64 `json:"ttl_seconds"`
-		} `json:"token"`
-		Vault struct {
+	Clusters []statusToken `json:"clusters"`
+	Tasks    []struct {
+		Name      string       `json:"name"`
+		State     string       `json:"state"`
+		PID       int          `json:"pid"`
+		LastError string       `json:"last_error"`
+		Token     *statusToken `json:"token"`
+		Vault     struct {
 			Reachable bool `json:"reachable"`
 		} `json:"vault"`
 		Templates []struct {
@@ -403,6 +402,16 @@ type statusSnapshot struct {
 			Missing     []string   `json:"missing"`
 		} `json:"templates"`
 	} `json:"tasks"`
+}
+
+type statusToken struct {
+	Cluster      string   `json:"cluster"`
+	State        string   `json:"state"`
+	Policies     []string `json:"policies"`
+	TTLSeconds   float64  `json:"ttl_seconds"`
+	NeverExpires bool     `json:"never_expires"`
+	Generation   int      `json:"generation"`
+	Next         string   `json:"next"`
 }
 
 var listening = regexp.MustCompile(`status on (http://[0-9.:]+)/v1/status`)

@@ -181,7 +181,7 @@ func (a *Agent) taskToken(ctx context.Context, t *template.Task) (*vaultauth.Tas
 		return nil, nil, err
 	}
 	block := *a.cfg.Cluster(v.Cluster)
-	block.Address = c.Address()
+	block.Address = a.addrs[c.Name()]
 	return tok, &block, nil
 }
 
