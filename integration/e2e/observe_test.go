@@ -200,3 +200,34 @@ func TestStartWithVaultDown(t *testing.T) {
 		return st.Tasks[0].State == "running" && st.Tasks[0].LastError == ""
 	})
 }
+
+// A login Vault refuses is not waited out: the tasks that need it fail at
+// once with Vault's reason in the log and in /v1/status — without the
+// token — and the other tasks keep running.
+func TestRefusedLoginFailsItsTasksWithTheReason(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t)
+	cfg := s.config(t, s.taskBlock(nil, greetingTemplate(""))+`
+task "plain" {
+  template {
+    data        = "plain"
+    destination = "local/plain.txt"
+  }
+}
+`)
+	const bogus = "hvs.bogus-token-e2e"
+	p := tmplrun(t, []string{"VAULT_TOKEN=" + bogus}, "run", "-http-addr", "127.0.0.1:0", cfg)
+	base := statusURL(t, p)
+	eventually(t, "the task to fail with Vault's reason", func() bool {
+		st := getStatus(t, base)
+		return len(st.Tasks) == 2 && st.Tasks[0].State == "failed" &&
+			strings.Contains(st.Tasks[0].LastError, "permission denied") && st.Tasks[1].State == "rendered"
+	})
+	p.logHas(t, "task stopped for good")
+	if raw := get(t, base+"/v1/status"); strings.Contains(raw, bogus) || strings.Contains(p.stderr.String(), bogus) {
+		t.Error("the refused token appears in the status or the log")
+	}
+	if rs := records(s.out); len(rs) != 0 {
+		t.Errorf("the process started without a token: %v", rs)
+	}
+}

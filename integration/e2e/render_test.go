@@ -81,6 +81,18 @@ func TestInvalidConfigStartsNothing(t *testing.T) {
     change_mode = "reboot"
   }
 `))
+	// A task dir from an earlier run: it stays exactly as it is.
+	old := filepath.Join(s.taskDir(), "local", "a")
+	if err := os.MkdirAll(filepath.Dir(old), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(old, []byte("from before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(old)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, cmd := range []string{"run", "render", "validate"} {
 		p := tmplrun(t, s.env(), cmd, cfg)
 		if code := p.wait(t); code != 1 {
@@ -92,9 +104,15 @@ func TestInvalidConfigStartsNothing(t *testing.T) {
 			}
 		}
 	}
-	entries, _ := os.ReadDir(s.dir)
-	if len(entries) != 1 {
-		t.Errorf("an invalid config wrote files: %v", entries)
+	if entries, _ := os.ReadDir(s.dir); len(entries) != 2 {
+		t.Errorf("an invalid config wrote files: %v (want only tmplrun.hcl and web/)", entries)
+	}
+	if entries, _ := os.ReadDir(s.taskDir()); len(entries) != 1 {
+		t.Errorf("an invalid config created task dirs: %v (want only local/)", entries)
+	}
+	after, err := os.Stat(old)
+	if err != nil || readFile(t, old) != "from before" || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("an invalid config touched an existing file: %v", err)
 	}
 }
 
