@@ -75,7 +75,7 @@ task "files" {
 	// after kill_timeout.
 	s.v.WriteKV("web/config", map[string]any{"greeting": "json-secret-two"})
 	eventually(t, "the restart", func() bool { return count(records(s.out), "start") == 2 })
-	p.logHas(t, "ignored its kill_signal and was killed after kill_timeout")
+	p.logHas(t, "stopped by signal SIGKILL — it ignored its kill_signal and was killed after kill_timeout")
 	if rs := records(s.out); count(rs, "signal") != 1 || count(rs, "exit") != 0 {
 		t.Errorf("the old process should have got SIGTERM, ignored it and been killed: %v", rs)
 	}

@@ -44,6 +44,9 @@ func helper(mode string) {
 	switch mode {
 	case "exit3":
 		os.Exit(3)
+	case "kill-self":
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
 	case "child":
 		cmd := exec.Command("/bin/sleep", "300")
 		_ = cmd.Start()
@@ -250,6 +253,16 @@ func TestExitOnItsOwnIsRestarted(t *testing.T) {
 		t.Errorf("exit event = %+v, want code 3 and delay %s", ev, minBackoff)
 	}
 	eventually(t, "a second start", func() bool { return strings.Count(readOut(f.out), "start pid=") >= 2 })
+}
+
+func TestExitBySignalNamesTheSignal(t *testing.T) {
+	t.Parallel()
+	v := ""
+	f := start(t, "kill-self", &v, time.Second)
+	eventually(t, "the exit to be reported", func() bool { _, ok := f.ev.last(Exited); return ok })
+	if ev, _ := f.ev.last(Exited); ev.Signal != "SIGKILL" || ev.ExitCode != -1 {
+		t.Errorf("exit event = %+v, want signal SIGKILL (as users write it), exit code -1", ev)
+	}
 }
 
 func TestStartFailure(t *testing.T) {
