@@ -36,6 +36,9 @@ func TestRevokedTokenIsReplacedAndRestartsOnce(t *testing.T) {
 		t.Error("the new token is not valid")
 	}
 	p.logHas(t, "replaced by a new one")
+	// The vault block's change_mode acting is a change event, as
+	// docs/cli.md says (there is no separate token-changed event).
+	p.logHas(t, "vault token replaced; restarting (change_mode=restart)")
 	time.Sleep(3 * time.Second) // a second restart would show up by now
 	if n := count(records(s.out), "start"); n != 2 {
 		t.Errorf("%d starts, want 2: one restart for one new token", n)
