@@ -92,7 +92,7 @@ func TestCertLogin(t *testing.T) {
 // configuration mistake, not an outage to wait out.
 func TestCertLoginFailures(t *testing.T) {
 	t.Parallel()
-	r, s, block := certRig(t)
+	r, _, block := certRig(t)
 	other := vaulttest.NewCA(t, "other")
 	foreign := other.ClientCert("tmplrun.node-1")
 	tests := []struct {
@@ -144,7 +144,6 @@ func TestCertLoginFailures(t *testing.T) {
 			t.Logf("%s: %v", tt.name, err)
 		})
 	}
-	_ = s
 }
 
 // After Vault was reached once, a certificate that stops verifying (a
