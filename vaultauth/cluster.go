@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/vault/api"
 
@@ -24,6 +25,10 @@ type Cluster struct {
 	signer *Signer // nil without an identity block
 
 	loginMu sync.Mutex // serialises the first login
+
+	// contacted: Vault has answered a request of this cluster's (see
+	// keeper.contacted).
+	contacted atomic.Bool
 
 	mu     sync.Mutex
 	self   *keeper // nil until logged in
@@ -92,7 +97,7 @@ func (c *Cluster) Login(ctx context.Context) error {
 	c.mu.Unlock()
 
 	src := &selfSource{tokenOps: tokenOps{client: c.client}, cluster: c}
-	k := newKeeper(src, c.opts.Schedule, c.opts.clock, c.opts.rand, c.emitter(""))
+	k := c.newKeeper(src, "")
 	if err := k.first(ctx); err != nil {
 		return fmt.Errorf("vault cluster %s: %w", c.Name(), err)
 	}
@@ -178,6 +183,14 @@ func (c *Cluster) parent() (*keeper, error) {
 		return nil, errors.New("not logged in")
 	}
 	return c.self, nil
+}
+
+// newKeeper is a keeper of this cluster for task ("" for tmplrun's own
+// token).
+func (c *Cluster) newKeeper(src source, task string) *keeper {
+	k := newKeeper(src, c.opts.Schedule, c.opts.clock, c.opts.rand, c.emitter(task))
+	k.contacted = &c.contacted
+	return k
 }
 
 func (c *Cluster) emitter(task string) emitter {

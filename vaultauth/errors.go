@@ -2,6 +2,8 @@ package vaultauth
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -22,7 +24,40 @@ var (
 	ErrNoIdentity = errors.New("the task's vault block names a role, but its vault cluster has no identity block")
 	// ErrStopped: the token handle or cluster was stopped.
 	ErrStopped = errors.New("stopped")
+	// ErrTLSVerify: Vault's TLS certificate did not verify against the
+	// vault block (ca_file, tls_server_name) at the first contact with
+	// the cluster — a configuration error, returned at once rather than
+	// retried. Once the cluster has been reached, the same failure is an
+	// outage (retried, tokens kept) instead.
+	ErrTLSVerify = errors.New("Vault's TLS certificate does not verify (check the vault block's ca_file and tls_server_name)")
 )
+
+// tlsVerifyError: Vault's certificate did not verify at the first
+// contact with its cluster. errors.Is(err, ErrTLSVerify) holds; the
+// certificate error itself is kept.
+type tlsVerifyError struct{ err error }
+
+func (e *tlsVerifyError) Error() string        { return ErrTLSVerify.Error() + ": " + e.err.Error() }
+func (e *tlsVerifyError) Unwrap() error        { return e.err }
+func (e *tlsVerifyError) Is(target error) bool { return target == ErrTLSVerify }
+
+// tlsVerifyFailed reports whether err is a failure to verify the
+// server's certificate: an unknown CA, a name the certificate is not
+// for, an expired or otherwise invalid certificate.
+func tlsVerifyFailed(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &cve) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+}
+
+// answered reports whether Vault answered the call that returned err: a
+// success, or an error response of Vault's API.
+func answered(err error) bool {
+	var re *api.ResponseError
+	return err == nil || errors.As(err, &re)
+}
 
 // failure is how a failed Vault call counts for the schedule.
 type failure int
@@ -52,6 +87,10 @@ func (f failure) String() string {
 
 // classify sorts an error from a Vault call.
 func classify(err error) failure {
+	var tv *tlsVerifyError
+	if errors.As(err, &tv) {
+		return failHard
+	}
 	var pr *parentRefusedError
 	if errors.As(err, &pr) {
 		return failSoft

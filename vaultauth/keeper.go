@@ -2,7 +2,9 @@ package vaultauth
 
 import (
 	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +19,11 @@ type keeper struct {
 	rand            func() float64
 	allowExpiration bool
 	events          emitter
+
+	// contacted is set once Vault has answered any holder of the
+	// cluster (shared by them): from then on, a certificate that does
+	// not verify is an outage, not a configuration error.
+	contacted *atomic.Bool
 
 	// replaced runs on the loop goroutine, with no lock held, after a new
 	// token replaced the old one (not for the first token); renewed after
@@ -52,18 +59,32 @@ func newKeeper(src source, sched Schedule, clk clock, rnd func() float64, events
 		wake:   make(chan struct{}, 1),
 		st:     TokenState{Dead: true},
 		state:  StateStarting,
+
+		contacted: new(atomic.Bool),
+	}
+}
+
+// saw notes the outcome of a Vault call: whether Vault was reached.
+func (k *keeper) saw(err error) {
+	if answered(err) {
+		k.contacted.Store(true)
 	}
 }
 
 // first obtains the first token. Vault being unreachable or failing is
 // retried with the schedule's backoff until ctx ends; a refusal (bad
 // credentials, unknown role, claims that do not match) is returned at
-// once: it is a configuration problem that waiting will not fix.
+// once: it is a configuration problem that waiting will not fix. So is a
+// certificate of Vault's that does not verify, as long as no holder of
+// the cluster has reached Vault yet (ErrTLSVerify). When ctx ends first,
+// the error says why the attempts failed.
 func (k *keeper) first(ctx context.Context) error {
-	for {
+	var last error // the last failure not caused by ctx
+	for attempts := 1; ; attempts++ {
 		g, err := k.src.obtain(ctx)
+		k.saw(err)
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return cutShort(ctx, attempts, last)
 		}
 		if err == nil {
 			tok, back := k.install(g)
@@ -72,6 +93,10 @@ func (k *keeper) first(ctx context.Context) error {
 			}
 			k.events.emit(Event{Kind: EventObtained, Generation: tok.Generation, TTL: g.ttl})
 			return nil
+		}
+		last = err
+		if tlsVerifyFailed(err) && !k.contacted.Load() {
+			err = &tlsVerifyError{err}
 		}
 		f := classify(err)
 		if f == failHard {
@@ -82,9 +107,18 @@ func (k *keeper) first(ctx context.Context) error {
 		}
 		plan := k.softFailure(f, err, EventObtainFailed, StateStarting)
 		if !k.sleep(ctx, plan.At) {
-			return ctx.Err()
+			return cutShort(ctx, attempts, last)
 		}
 	}
+}
+
+// cutShort is the error of a first token that ctx cut short: ctx's own
+// error, with the reason the attempts before failed.
+func cutShort(ctx context.Context, attempts int, last error) error {
+	if last == nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w after %d attempts; the last one failed: %w", ctx.Err(), attempts, last)
 }
 
 // run is the loop; it returns when ctx ends.
@@ -173,6 +207,7 @@ func (k *keeper) renew(ctx context.Context) {
 		return
 	}
 	g, err := k.src.renew(ctx, tok.secret)
+	k.saw(err)
 	if ctx.Err() != nil {
 		return
 	}
@@ -209,6 +244,7 @@ func (k *keeper) renew(ctx context.Context) {
 
 func (k *keeper) replace(ctx context.Context) {
 	g, err := k.src.obtain(ctx)
+	k.saw(err)
 	if ctx.Err() != nil {
 		return
 	}
@@ -273,6 +309,7 @@ func (k *keeper) check(ctx context.Context) {
 	tok := k.tok
 	k.mu.Unlock()
 	err := k.src.verify(ctx, tok.secret)
+	k.saw(err)
 	if ctx.Err() != nil || err == nil || classify(err) != failHard {
 		return
 	}

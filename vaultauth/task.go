@@ -114,7 +114,7 @@ func (c *Cluster) start(ctx context.Context, tt *TaskToken, src source, dir stri
 		}
 		tt.dir = d
 	}
-	k := newKeeper(src, c.opts.Schedule, c.opts.clock, c.opts.rand, c.emitter(tt.name))
+	k := c.newKeeper(src, tt.name)
 	k.allowExpiration = tt.vault.AllowTokenExpiration
 	k.replaced = tt.replaced
 	k.renewed = func(tok Token) { tt.writeFile(tok) }

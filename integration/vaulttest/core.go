@@ -9,9 +9,11 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	jwtauth "github.com/hashicorp/vault-plugin-auth-jwt"
+	kubeauth "github.com/hashicorp/vault-plugin-auth-kubernetes"
 	kv "github.com/hashicorp/vault-plugin-secrets-kv"
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/builtin/credential/approle"
+	"github.com/hashicorp/vault/builtin/credential/cert"
 	"github.com/hashicorp/vault/builtin/credential/userpass"
 	"github.com/hashicorp/vault/builtin/logical/database"
 	"github.com/hashicorp/vault/helper/experiments"
@@ -40,9 +42,11 @@ func newCore(phys physical.Backend, logger hclog.Logger) (*vault.Core, error) {
 			"database": database.Factory,
 		},
 		CredentialBackends: map[string]logical.Factory{
-			"approle":  approle.Factory,
-			"jwt":      jwtauth.Factory,
-			"userpass": userpass.Factory,
+			"approle":    approle.Factory,
+			"cert":       cert.Factory,
+			"jwt":        jwtauth.Factory,
+			"kubernetes": kubeauth.Factory,
+			"userpass":   userpass.Factory,
 		},
 		BuiltinRegistry: newRegistry(),
 		Experiments:     []string{experiments.VaultExperimentEventsAlpha1},

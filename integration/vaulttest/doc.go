@@ -1,6 +1,6 @@
 // Package vaulttest runs a real Vault 1.14.1 inside the test process and
-// serves it over plain HTTP on 127.0.0.1, for tests, benchmarks and
-// programs (vault-dev) in the integration module.
+// serves it over plain HTTP (and, with ServeTLS, HTTPS) on 127.0.0.1, for
+// tests, benchmarks and programs (vault-dev) in the integration module.
 //
 // One call starts an unsealed Vault with KV version 2 at secret/ and KV
 // version 1 at kv/; it stops when the test ends:
@@ -16,7 +16,11 @@
 // test signs with or one it brings (EnableJWT, JWTRole, Signer), dynamic
 // PostgreSQL credentials with real leases (DatabaseRole, Postgres), an
 // outage on the same address (Down, Up, Outage), a count of the requests
-// Vault served (Requests) and event subscriptions (Subscribe).
+// Vault served (Requests) and event subscriptions (Subscribe). ServeTLS
+// serves the same Vault over HTTPS with a CA of its own and issues client
+// certificates, for the TLS certificate auth method (CertRole);
+// EnableKubernetes enables Vault's kubernetes auth plugin with a stand-in
+// for the Kubernetes TokenReview API (Kubernetes.ServiceAccountToken).
 //
 // Helpers talk to Vault in memory: they work during an outage and are
 // not counted. Everything else, including other processes given Addr,

@@ -82,3 +82,49 @@ func ExampleVault_Outage() {
 	// during: true
 	// after: true
 }
+
+// Vault over HTTPS: a client certificate of the listener's client CA logs
+// in with the cert auth method.
+func ExampleVault_ServeTLS() {
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
+	defer v.Close()
+
+	tls := v.ServeTLS()
+	v.CertRole("tmplrun", vaulttest.CertRole{Policies: []string{"web"}})
+	cert := tls.ClientCert("tmplrun.node-1")
+	c := tls.Client(&cert) // or ca_file = tls.CA.CertFile(), cert_file = cert.CertFile, …
+	c.ClearToken()
+	s, err := c.Logical().Write("auth/cert/login", map[string]any{"name": "tmplrun"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(s.Auth.Policies, s.Auth.Metadata["common_name"])
+	// Output:
+	// [default web] tmplrun.node-1
+}
+
+// A pod's service-account token logs in with Vault's kubernetes auth
+// method, which reviews it with the Kubernetes stand-in.
+func ExampleVault_EnableKubernetes() {
+	v := vaulttest.Start(&gotesting.RuntimeT{}, vaulttest.Options{})
+	defer v.Close()
+
+	k := v.EnableKubernetes(vaulttest.KubernetesConfig{})
+	v.KubernetesRole("web", vaulttest.KubernetesRole{
+		ServiceAccountNames: []string{"web"}, ServiceAccountNamespaces: []string{"apps"}, Policies: []string{"web"},
+	})
+	c := v.Client()
+	c.ClearToken()
+	s, err := c.Logical().Write("auth/kubernetes/login", map[string]any{
+		"role": "web", "jwt": k.ServiceAccountToken("apps", "web"),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	reviews, _ := k.Reviews()
+	fmt.Println(s.Auth.Policies, s.Auth.Metadata["service_account_name"], reviews)
+	// Output:
+	// [default web] web 1
+}

@@ -1,6 +1,7 @@
 package vaulttest
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -10,13 +11,14 @@ import (
 	"time"
 )
 
-// server serves one handler over plain HTTP on a fixed address and can
-// stop and resume serving on that same address: while down, connections
-// are refused, and every open connection (keep-alive and hijacked
-// WebSocket ones included) is closed.
+// server serves one handler over plain HTTP (or HTTPS, with tlsConfig)
+// on a fixed address and can stop and resume serving on that same
+// address: while down, connections are refused, and every open
+// connection (keep-alive and hijacked WebSocket ones included) is closed.
 type server struct {
-	handler http.Handler
-	addr    string // host:port, fixed after the first listen
+	handler   http.Handler
+	tlsConfig *tls.Config // nil: plain HTTP
+	addr      string      // host:port, fixed after the first listen
 
 	mu        sync.Mutex
 	srv       *http.Server      // nil while down
@@ -48,6 +50,10 @@ func (s *server) upLocked(addr string) error {
 	}
 	s.addr = ln.Addr().String()
 	s.ln = &trackingListener{Listener: ln, conns: map[net.Conn]struct{}{}}
+	var serve net.Listener = s.ln
+	if s.tlsConfig != nil {
+		serve = tls.NewListener(s.ln, s.tlsConfig)
+	}
 	s.srv = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -58,7 +64,7 @@ func (s *server) upLocked(addr string) error {
 	go func(srv *http.Server, ln net.Listener) {
 		defer close(done)
 		_ = srv.Serve(ln)
-	}(s.srv, s.ln)
+	}(s.srv, serve)
 	return nil
 }
 

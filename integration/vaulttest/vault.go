@@ -58,6 +58,9 @@ type Vault struct {
 	closed  bool
 	mounts  map[string]bool // auth and secrets mounts enabled by helpers
 
+	tlsMu sync.Mutex // held while ServeTLS starts the HTTPS listener
+	tls   *TLSServer // nil until ServeTLS
+
 	pgMu   sync.Mutex // held while PostgreSQL starts
 	pg     *Postgres
 	dbMu   sync.Mutex // held while the database engine is set up
