@@ -18,9 +18,12 @@ import (
 // logging in again when it dies), and derives task tokens (Task). All
 // methods are safe for concurrent use.
 type Cluster struct {
-	block  *template.VaultCluster
-	opts   Options
-	cfg    *api.Config
+	block *template.VaultCluster
+	opts  Options
+	cfg   *api.Config
+	// addr is cfg.Address as resolved in New: cfg itself is rewritten
+	// (under its own lock) by vault/api whenever a client is made from it.
+	addr   string
 	method method
 	signer *Signer // nil without an identity block
 
@@ -52,7 +55,7 @@ func New(block *template.VaultCluster, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault cluster %s: %w", name, err)
 	}
-	c := &Cluster{block: block, opts: opts, cfg: cfg, method: m, tasks: map[*TaskToken]struct{}{}}
+	c := &Cluster{block: block, opts: opts, cfg: cfg, addr: cfg.Address, method: m, tasks: map[*TaskToken]struct{}{}}
 	if block.Identity != nil {
 		if c.signer, err = NewSigner(block.Identity, opts.Node); err != nil {
 			return nil, fmt.Errorf("vault cluster %s: %w", name, err)
@@ -72,7 +75,7 @@ func clusterName(b *template.VaultCluster) string {
 func (c *Cluster) Name() string { return clusterName(c.block) }
 
 // Address is the Vault address the cluster's clients use.
-func (c *Cluster) Address() string { return c.cfg.Address }
+func (c *Cluster) Address() string { return c.addr }
 
 // Signer is the cluster's workload identity signer; nil when its vault
 // block has no identity block.

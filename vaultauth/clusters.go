@@ -54,11 +54,11 @@ func (cs *Clusters) Get(name string) (*Cluster, bool) {
 // Cluster.Task).
 func (cs *Clusters) Task(ctx context.Context, t *template.Task) (*TaskToken, error) {
 	if t.Vault == nil {
-		return nil, fmt.Errorf("task %s: vault: the task has no vault block", t.Name)
+		return nil, errors.New("vault: the task has no vault block")
 	}
 	c, ok := cs.Get(t.Vault.Cluster)
 	if !ok {
-		return nil, fmt.Errorf("task %s: vault: no vault cluster named %q", t.Name, t.Vault.Cluster)
+		return nil, fmt.Errorf("vault: no vault cluster named %q", t.Vault.Cluster)
 	}
 	return c.Task(ctx, t)
 }

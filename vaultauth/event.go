@@ -64,7 +64,11 @@ func (e Event) String() string {
 	case EventObtainFailed:
 		return fmt.Sprintf("%s: could not obtain a new token, retrying in %s: %v", who, e.Retry.Round(time.Millisecond), e.Err)
 	case EventUnreachable:
-		return fmt.Sprintf("vault unreachable, keeping the current token, retrying in %s: %v", e.Retry.Round(time.Millisecond), e.Err)
+		held := "keeping the current token"
+		if e.Generation == 0 {
+			held = "no token yet"
+		}
+		return fmt.Sprintf("vault unreachable, %s, retrying in %s: %v", held, e.Retry.Round(time.Millisecond), e.Err)
 	case EventReachable:
 		return "vault reachable again"
 	case EventExpired:

@@ -49,7 +49,7 @@ type TaskToken struct {
 func (c *Cluster) Task(ctx context.Context, t *template.Task) (*TaskToken, error) {
 	tt, err := c.task(ctx, t)
 	if err != nil {
-		return nil, fmt.Errorf("task %s: vault: %w", t.Name, err)
+		return nil, fmt.Errorf("vault: %w", err)
 	}
 	return tt, nil
 }

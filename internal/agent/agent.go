@@ -42,13 +42,9 @@ type Agent struct {
 	opts     Options
 	log      *slog.Logger
 	clusters *vaultauth.Clusters
-	// addrs are the clusters' resolved addresses, read once in New:
-	// Cluster.Address reads the client config that vault/api's NewClient
-	// rewrites (under a lock of its own) whenever a client is made.
-	addrs   map[string]string
-	report  *reporter
-	metrics *status.Metrics
-	tasks   []*task
+	report   *reporter
+	metrics  *status.Metrics
+	tasks    []*task
 }
 
 // New prepares an agent for a valid, canonicalized configuration. Nothing
@@ -84,12 +80,6 @@ func New(cfg *template.Config, opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a.clusters = clusters
-	a.addrs = map[string]string{}
-	for _, b := range cfg.Vaults {
-		if c, ok := clusters.Get(b.Name); ok {
-			a.addrs[c.Name()] = c.Address()
-		}
-	}
 	environ := opts.Environ()
 	for _, t := range cfg.Tasks {
 		a.tasks = append(a.tasks, &task{spec: t, env: newTaskEnv(t, environ), state: stateStarting})

@@ -181,7 +181,7 @@ func (a *Agent) taskToken(ctx context.Context, t *template.Task) (*vaultauth.Tas
 		return nil, nil, err
 	}
 	block := *a.cfg.Cluster(v.Cluster)
-	block.Address = a.addrs[c.Name()]
+	block.Address = c.Address()
 	return tok, &block, nil
 }
 
