@@ -135,7 +135,7 @@ destination = "local/a"
 splay = "0s"`), ""},
 		{"splay not a duration", tmpl(`data = "x"
 destination = "local/a"
-splay = 5`), `splay = "5" is not a duration`},
+splay = 5`), `splay = 5 is not a duration`},
 		{"wait min above max", tmpl(`data = "x"
 destination = "local/a"
 wait {
@@ -193,12 +193,22 @@ destination = "local/a"`), ""},
   function_denylist = ["sprig_*"]
 }` + tmpl(`data = "{{ \"a\" | sprig_upper }}"
 destination = "local/a"`), `function "sprig_upper" is denied`},
-		{"text custom delimiters", tmpl(`data = "[[ secret \"a\" ]] {{ not a template }}"
-destination = "local/a"
-left_delimiter = "[["
-right_delimiter = "]]"`), ""},
-		{"text consul-template functions", tmpl(`data = "{{ with secret \"secret/data/a\" }}{{ .Data.data.x | toJSON }}{{ end }}{{ env \"HOME\" }}{{ timestamp }}{{ file \"local/x\" }}"
-destination = "local/a"`), ""},
+		{"text custom delimiters", task(`vault {
+  policies = ["a"]
+}
+template {
+  data = "[[ secret \"a\" ]] {{ not a template }}"
+  destination = "local/a"
+  left_delimiter = "[["
+  right_delimiter = "]]"
+}`), ""},
+		{"text consul-template functions", task(`vault {
+  policies = ["a"]
+}
+template {
+  data = "{{ with secret \"secret/data/a\" }}{{ .Data.data.x | toJSON }}{{ end }}{{ env \"HOME\" }}{{ timestamp }}{{ file \"local/x\" }}"
+  destination = "local/a"
+}`), ""},
 
 		// task vault block
 		{"vault policies and role", task(`vault {
@@ -371,7 +381,7 @@ func TestValidateInCode(t *testing.T) {
 	cfg := &Config{Tasks: []*Task{tk}}
 	cfg.Canonicalize()
 	err := cfg.Validate()
-	want := `task "web", template "../x": destination: path is outside the task dir`
+	want := `task "web", template #1 (../x): destination: path is outside the task dir`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v, want it to start with %q", err, want)
 	}
