@@ -2,10 +2,12 @@ package template
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
@@ -65,6 +67,8 @@ destination = "local/a"`), want: `template line 2: unexpected {{end}}`, at: "9:1
 destination = "local/a"`), want: `template line 2: function "nosuch"`, at: "web/local/a.tpl:2:6"},
 		{name: "source file, first line", files: map[string]string{"web/local/a.tpl": "{{ if }}"}, src: tmpl(`source = "local/a.tpl"
 destination = "local/a"`), want: `template line 1: missing value for if`, at: "web/local/a.tpl:1:1"},
+		{name: "source file valid", files: map[string]string{"web/local/a.tpl": "ok {{ env \"A\" }}\n"}, src: tmpl(`source = "local/a.tpl"
+destination = "local/a"`)},
 		{name: "data = file()", files: map[string]string{"a.tpl": "x\n{{ nosuch }}"}, src: tmpl(`data = file("a.tpl")
 destination = "local/a"`), want: `template line 2: function "nosuch"`, at: "a.tpl:2:4"},
 		{name: "data from a local", src: "locals {\n  t = \"{{ nosuch }}\"\n}\n" + tmpl(`data = local.t
@@ -110,6 +114,8 @@ change_script {
 			want: "vault_default_lease_duration must be positive, not 0s", at: "2:3"},
 		{name: "identity ttl zero", src: "vault {\n  auth \"token\" {}\n  identity {\n    signing_key_file = \"k.pem\"\n    ttl = \"0s\"\n  }\n}\n",
 			want: "ttl must be positive, not 0s", at: "5:5"},
+		{name: "vault_retry backoff positive", src: "template_config {\n  vault_retry {\n    backoff = \"1s\"\n    max_backoff = \"2s\"\n  }\n  vault_default_lease_duration = \"1m\"\n}\n" + agent},
+		{name: "identity ttl positive", src: "vault {\n  auth \"token\" {}\n  identity {\n    signing_key_file = \"k.pem\"\n    ttl = \"10m\"\n  }\n}\n"},
 		{name: "first_render_timeout zero", src: "template_config {\n  first_render_timeout = \"0s\"\n}\n" + task("")},
 
 		// Nomad runtime variables in %{ } directives.
@@ -117,6 +123,8 @@ change_script {
 destination = "local/a"`), want: `%{ if } depends on ${attr.kernel.name}`, at: "7:15"},
 		{name: "for over a runtime variable", src: tmpl(`data = "%{ for m in meta.hosts }${m}%{ endfor }"
 destination = "local/a"`), want: `%{ for } depends on ${meta.hosts}`, at: "7:21"},
+		{name: "if tests a variable", src: "variable \"on\" {\n  default = true\n}\n" + tmpl(`data = "%{ if var.on }${attr.x}%{ endif }"
+destination = "local/a"`)},
 		{name: "directive with runtime variables inside", src: tmpl(`data = "%{ if true }${NOMAD_TASK_DIR}/x{{ nosuch }}%{ endif }"
 destination = "local/a"`), want: `function "nosuch" is not defined`, at: "7:9"},
 
@@ -388,6 +396,104 @@ template {
 	}
 	want = zero{KillTimeout: "5s", Splay0: "0s", Perms0: "-rw-r--r--", Splay1: "0s", Perms1: "-rw-r--r--", ScriptTimeout: "5s", Backoff: "250ms", Lease: "5m0s"}
 	if diff := cmp.Diff(want, view(code.Tasks[0], code.TemplateConfig)); diff != "" {
+		t.Errorf("built in Go (-want +got):\n%s", diff)
+	}
+}
+
+// TestDefaults: what a file leaves out gets the documented defaults, in
+// one place (defaults.go), the same whether parsed or built in Go.
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	src := `vault {
+  auth "approle" {
+    role_id_file = "r"
+  }
+  identity {
+    signing_key_file = "k.pem"
+  }
+}
+task "web" {
+  vault {
+    policies = ["app"]
+  }
+  template {
+    data        = "x"
+    destination = "local/a"
+    change_mode = "signal"
+  }
+  template {
+    data        = "y"
+    destination = "local/b"
+    change_mode = "script"
+    change_script {
+      command = "/bin/true"
+    }
+    wait {
+      min = "2s"
+    }
+  }
+}
+`
+	type view struct {
+		KillSignal, KillTimeout                        string
+		ChangeMode, ChangeSignal, Splay, Perms, Delims string
+		ScriptTimeout, WaitMax                         string
+		VaultCluster, VaultChangeMode                  string
+		VaultEnv                                       bool
+		Retry, Wait, Lease, FirstRender                string
+		Deny                                           []string
+		AuthMount, IDIssuer, IDTTL, IDMount            string
+		IDAudience                                     []string
+	}
+	see := func(c *Config) view {
+		tk := c.Tasks[0]
+		t0, t1 := tk.Templates[0], tk.Templates[1]
+		tc := c.TemplateConfig
+		v := c.Cluster(DefaultCluster)
+		return view{
+			KillSignal: tk.KillSignal, KillTimeout: tk.KillTimeout.String(),
+			ChangeMode: t1.ChangeMode, ChangeSignal: t0.ChangeSignal, Splay: t0.Splay.String(), Perms: t0.Perms.String(),
+			Delims:        t0.LeftDelimiter + t0.RightDelimiter,
+			ScriptTimeout: t1.ChangeScript.Timeout.String(), WaitMax: t1.Wait.Max.String(),
+			VaultCluster: tk.Vault.Cluster, VaultChangeMode: tk.Vault.ChangeMode, VaultEnv: tk.Vault.EnvEnabled(),
+			Retry: fmt.Sprintf("%d %s %s", tc.VaultRetry.Attempts, tc.VaultRetry.Backoff, tc.VaultRetry.MaxBackoff),
+			Wait:  fmt.Sprintf("%s %s", *tc.Wait.Min, *tc.Wait.Max), Lease: tc.VaultDefaultLeaseDuration.String(),
+			FirstRender: tc.FirstRenderTimeout.String(), Deny: tc.FunctionDenylist,
+			AuthMount: v.Auth.Mount, IDIssuer: v.Identity.Issuer, IDTTL: v.Identity.TTL.String(), IDMount: v.Identity.Mount,
+			IDAudience: v.Identity.Audience,
+		}
+	}
+	want := view{
+		KillSignal: "SIGTERM", KillTimeout: "5s",
+		ChangeMode: "script", ChangeSignal: "SIGHUP", Splay: "5s", Perms: "-rw-r--r--", Delims: "{{}}",
+		ScriptTimeout: "5s", WaitMax: "8s",
+		VaultCluster: "default", VaultChangeMode: "restart", VaultEnv: true,
+		Retry: "0 250ms 1m0s", Wait: "5s 4m0s", Lease: "5m0s", FirstRender: "0s",
+		Deny:      []string{"plugin", "writeToFile", "executeTemplate"},
+		AuthMount: "approle", IDIssuer: "tmplrun", IDTTL: "1h0m0s", IDMount: "jwt", IDAudience: []string{"vault.io"},
+	}
+	cfg, err := Parse(filepath.Join(t.TempDir(), "tmplrun.hcl"), []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, see(cfg)); diff != "" {
+		t.Errorf("parsed (-want +got):\n%s", diff)
+	}
+
+	// The same blocks built in Go, from zero values.
+	min := 2 * time.Second
+	code := &Config{
+		Vaults: []*VaultCluster{{Auth: &Auth{Method: AuthAppRole, RoleIDFile: "/r"}, Identity: &Identity{SigningKeyFile: "/k.pem"}}},
+		Tasks: []*Task{{Name: "web", Vault: &Vault{Policies: []string{"app"}}, Templates: []*Template{
+			{Data: "x", Destination: "local/a", ChangeMode: ChangeModeSignal, Splay: DefaultSplay},
+			{Data: "y", Destination: "local/b", ChangeMode: ChangeModeScript, ChangeScript: &ChangeScript{Command: "/bin/true"}, Wait: &Wait{Min: &min}},
+		}}},
+	}
+	code.Canonicalize()
+	if err := code.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, see(code)); diff != "" {
 		t.Errorf("built in Go (-want +got):\n%s", diff)
 	}
 }

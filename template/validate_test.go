@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -352,7 +353,9 @@ vault {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Parse(filepath.Join(t.TempDir(), "tmplrun.hcl"), []byte(tc.src), nil)
+			file := filepath.Join(t.TempDir(), "tmplrun.hcl")
+			filePos := regexp.MustCompile(`^` + regexp.QuoteMeta(file) + `:\d+:\d+: `)
+			_, err := Parse(file, []byte(tc.src), nil)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("want valid, got:\n%v", err)
@@ -365,6 +368,10 @@ vault {
 			}
 			if perr.Errors() != 1 || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("want exactly one error containing %q, got %d:\n%v", tc.want, perr.Errors(), err)
+			}
+			// Every problem names its place: file:line:col.
+			if !filePos.MatchString(err.Error()) {
+				t.Errorf("error does not start with file:line:col: %v", err)
 			}
 		})
 	}
