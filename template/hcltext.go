@@ -358,8 +358,11 @@ func (p *parser) dataText(attr *hclsyntax.Attribute, ctxName string) (string, *t
 		}
 	}
 	v, d := p.eval(attr.Expr)
-	if d.HasErrors() || v.IsNull() || !v.IsWhollyKnown() {
+	switch {
+	case d.HasErrors() || !v.IsWhollyKnown():
 		return "", nil, d
+	case v.IsNull():
+		return "", m, d // written, and empty
 	}
 	s, ok := asString(v)
 	if !ok {

@@ -87,6 +87,8 @@ destination = "local/a"`)},
 		// Empty source, data, destination; no follow-on errors.
 		{name: "data empty", src: tmpl(`data = ""
 destination = "local/a"`), want: "data is empty", at: "7:1"},
+		{name: "data null", src: tmpl(`data = null
+destination = "local/a"`), want: "data is empty", at: "7:1"},
 		{name: "source empty", src: tmpl(`source = ""
 destination = "local/a"`), want: "source is empty", at: "7:1"},
 		{name: "destination empty", src: tmpl(`data = "x"
