@@ -173,6 +173,12 @@ destination = "local/a"`), want: `function "pkiCert" reads Vault`, at: "8:9"},
 		{name: "number as written", src: tmpl(`data = "x"
 destination = "local/a"
 splay = 10`), want: `splay = 10 is not a duration`, at: "9:9"},
+		{name: "durations as written", src: tmpl(`data = "x"
+destination = "local/a"
+wait {
+  min = "2m"
+  max = "90s"
+}`), want: `max (90s) is less than min (2m)`, at: "11:3"},
 		{name: "perms number as written", src: tmpl(`data = "x"
 destination = "local/a"
 perms = 999`), want: `perms = 999 is not a 12-bit octal mode`, at: "9:9"},

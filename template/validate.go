@@ -25,7 +25,24 @@ func (c *Config) Validate() error {
 }
 
 // checker collects diagnostics.
-type checker struct{ diags hcl.Diagnostics }
+type checker struct {
+	diags hcl.Diagnostics
+	src   []byte // the file, to quote values as written; nil when built in code
+}
+
+// shown is attribute attr's value as the user wrote it ("90s", not
+// "1m30s") when it was written as a plain string, else v formatted.
+func (ch *checker) shown(pos Pos, attr string, v any) string {
+	r, ok := pos.Attrs[attr]
+	if ok && ch.src != nil && r.Start.Byte >= 0 && r.End.Byte <= len(ch.src) && r.Start.Byte < r.End.Byte {
+		_, val, found := strings.Cut(string(ch.src[r.Start.Byte:r.End.Byte]), "=")
+		val = strings.TrimSpace(val)
+		if found && len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && !strings.ContainsAny(val[1:len(val)-1], "\\\"$%") {
+			return val[1 : len(val)-1]
+		}
+	}
+	return fmt.Sprint(v)
+}
 
 // errorf reports a problem with attribute attr of a block at pos; ctx
 // names the block.
@@ -52,7 +69,7 @@ var (
 )
 
 func (c *Config) validate() hcl.Diagnostics {
-	ch := &checker{}
+	ch := &checker{src: c.src}
 	clusters := map[string]bool{}
 	for _, v := range c.Vaults {
 		ctx := "vault " + strconv.Quote(v.Name)
@@ -107,7 +124,7 @@ func (ch *checker) vaultCluster(v *VaultCluster, ctx string) {
 			ch.errorf(id.Pos, "signing_key_file", ictx, "signing_key_file is required: the PEM private key tmplrun signs workload identities with")
 		}
 		if id.TTL <= 0 {
-			ch.errorf(id.Pos, "ttl", ictx, "ttl must be positive, not %s", id.TTL)
+			ch.errorf(id.Pos, "ttl", ictx, "ttl must be positive, not %s", ch.shown(id.Pos, "ttl", id.TTL))
 		}
 	}
 }
@@ -166,18 +183,18 @@ func (ch *checker) templateConfig(tc *TemplateConfig) {
 			ch.errorf(r.Pos, "attempts", rctx, "attempts must be 0 (retry forever) or more, not %d", r.Attempts)
 		}
 		if r.Backoff <= 0 {
-			ch.errorf(r.Pos, "backoff", rctx, "backoff must be positive, not %s: it is the first wait between retries", r.Backoff)
+			ch.errorf(r.Pos, "backoff", rctx, "backoff must be positive, not %s: it is the first wait between retries", ch.shown(r.Pos, "backoff", r.Backoff))
 		}
 		if r.MaxBackoff <= 0 {
-			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff must be positive, not %s", r.MaxBackoff)
+			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff must be positive, not %s", ch.shown(r.Pos, "max_backoff", r.MaxBackoff))
 		} else if r.MaxBackoff < r.Backoff {
-			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff (%s) is less than backoff (%s)", r.MaxBackoff, r.Backoff)
+			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff (%s) is less than backoff (%s)", ch.shown(r.Pos, "max_backoff", r.MaxBackoff), ch.shown(r.Pos, "backoff", r.Backoff))
 		}
 	}
 	ch.wait(tc.Wait, ctx+", wait")
 	ch.wait(tc.WaitBounds, ctx+", wait_bounds")
 	if tc.VaultDefaultLeaseDuration <= 0 {
-		ch.errorf(tc.Pos, "vault_default_lease_duration", ctx, "vault_default_lease_duration must be positive, not %s: it is how often secrets without a lease are re-read", tc.VaultDefaultLeaseDuration)
+		ch.errorf(tc.Pos, "vault_default_lease_duration", ctx, "vault_default_lease_duration must be positive, not %s: it is how often secrets without a lease are re-read", ch.shown(tc.Pos, "vault_default_lease_duration", tc.VaultDefaultLeaseDuration))
 	}
 	if tc.FirstRenderTimeout < 0 {
 		ch.errorf(tc.Pos, "first_render_timeout", ctx, "first_render_timeout must be 0 (wait forever) or positive")
@@ -192,7 +209,7 @@ func (ch *checker) wait(w *Wait, ctx string) {
 		ch.errorf(w.Pos, "min", ctx, "min must not be negative")
 	}
 	if w.Min != nil && w.Max != nil && *w.Max < *w.Min {
-		ch.errorf(w.Pos, "max", ctx, "max (%s) is less than min (%s)", *w.Max, *w.Min)
+		ch.errorf(w.Pos, "max", ctx, "max (%s) is less than min (%s)", ch.shown(w.Pos, "max", *w.Max), ch.shown(w.Pos, "min", *w.Min))
 	}
 }
 
@@ -312,7 +329,7 @@ func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
 		ch.warnf(tmpl.ChangeScript.Pos, "", ctx, "change_script is ignored unless change_mode = \"script\"")
 	}
 	if s := tmpl.ChangeScript; s != nil && s.Timeout <= 0 {
-		ch.errorf(s.Pos, "timeout", ctx+", change_script", "timeout must be positive, not %s", s.Timeout)
+		ch.errorf(s.Pos, "timeout", ctx+", change_script", "timeout must be positive, not %s", ch.shown(s.Pos, "timeout", s.Timeout))
 	}
 	if tmpl.Splay < 0 {
 		ch.errorf(tmpl.Pos, "splay", ctx, "splay must not be negative")
@@ -369,10 +386,10 @@ func (ch *checker) withinBounds(w, bounds *Wait, ctx string) {
 			return
 		}
 		if bounds.Min != nil && *v < *bounds.Min {
-			ch.errorf(w.Pos, attr, ctx, "%s (%s) is below template_config wait_bounds min (%s)", attr, *v, *bounds.Min)
+			ch.errorf(w.Pos, attr, ctx, "%s (%s) is below template_config wait_bounds min (%s)", attr, ch.shown(w.Pos, attr, *v), ch.shown(bounds.Pos, "min", *bounds.Min))
 		}
 		if bounds.Max != nil && *v > *bounds.Max {
-			ch.errorf(w.Pos, attr, ctx, "%s (%s) is above template_config wait_bounds max (%s)", attr, *v, *bounds.Max)
+			ch.errorf(w.Pos, attr, ctx, "%s (%s) is above template_config wait_bounds max (%s)", attr, ch.shown(w.Pos, attr, *v), ch.shown(bounds.Pos, "max", *bounds.Max))
 		}
 	}
 	check("min", w.Min)
