@@ -88,6 +88,10 @@ type blockSpec struct {
 	ignore map[string]bool
 	// skip lists names the caller decodes itself.
 	skip map[string]bool
+	// nomad lists the names Nomad knows in a jobspec block that is not
+	// strict: a name close to one of them but not among them is likely a
+	// typo and gets a warning.
+	nomad []string
 }
 
 // decodeBody decodes body into the struct out points to. ctxName names the
@@ -96,7 +100,7 @@ func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName str
 	v := out.Elem()
 	t := v.Type()
 	fields := fieldsOf(t)
-	pos := Pos{Attrs: map[string]hcl.Range{}}
+	pos := Pos{Attrs: map[string]hcl.Range{}, failed: map[string]bool{}}
 
 	known := map[string]field{}
 	var attrNames, blockNames []string
@@ -118,26 +122,41 @@ func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName str
 		}
 		if !ok || f.kind != "attr" {
 			if spec.ignore[attr.Name] || !spec.strict {
+				p.nearMiss(attr.NameRange, ctxName, "argument", attr.Name, spec.nomad)
 				continue
 			}
 			p.unknown(attr.NameRange, ctxName, "argument", attr.Name, attrNames, f.kind == "block")
 			continue
 		}
 		pos.Attrs[attr.Name] = attr.SrcRange
-		p.decodeAttr(attr, v.Field(f.index), ctxName)
 		if t == reflect.TypeFor[Template]() && attr.Name == "data" {
-			v.FieldByName("DataRange").Set(reflect.ValueOf(textStart(attr.Expr.Range(), p.src)))
+			text, m, diags := p.dataText(attr, ctxName)
+			p.diags = append(p.diags, diags...)
+			if m == nil || diags.HasErrors() {
+				pos.failed[attr.Name] = true
+				continue
+			}
+			tmpl := out.Interface().(*Template)
+			tmpl.Data, tmpl.text = text, m
+			tmpl.DataRange = textStart(attr.Expr.Range(), p.src)
+			continue
+		}
+		if !p.decodeAttr(attr, v.Field(f.index), ctxName) {
+			pos.failed[attr.Name] = true
 		}
 	}
 
 	seen := map[string]hcl.Range{}
+	count := map[string]int{}
 	for _, blk := range body.Blocks {
 		if spec.skip[blk.Type] {
 			continue
 		}
+		count[blk.Type]++
 		f, ok := known[blk.Type]
 		if !ok || f.kind != "block" {
 			if spec.ignore[blk.Type] || !spec.strict {
+				p.nearMiss(blk.TypeRange, ctxName, "block", blk.Type, spec.nomad)
 				continue
 			}
 			p.unknown(blk.TypeRange, ctxName, "block", blk.Type, blockNames, f.kind == "attr")
@@ -160,7 +179,7 @@ func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName str
 		if !p.decodeLabels(blk, child, ctxName) {
 			continue
 		}
-		p.decodeBody(blk.Body, child, childContext(ctxName, blk), blockSpec{strict: spec.strict || isModelBlock(elemType), ignore: nomadIgnored[elemType]})
+		p.decodeBody(blk.Body, child, p.childContext(ctxName, blk, count[blk.Type]), blockSpec{strict: spec.strict || isModelBlock(elemType), ignore: nomadIgnored[elemType]})
 		setBlockPos(child, blk)
 		if fv.Kind() == reflect.Slice {
 			fv.Set(reflect.Append(fv, child))
@@ -231,19 +250,27 @@ func (p *parser) decodeLabels(blk *hclsyntax.Block, child reflect.Value, ctxName
 
 var exampleLabel = map[string]string{"task": "web", "auth": "approle", "vault": "default"}
 
-// childContext names a nested block for messages.
-func childContext(parent string, blk *hclsyntax.Block) string {
+// childContext names a nested block for messages; n counts the blocks of
+// its type in its parent, from 1.
+func (p *parser) childContext(parent string, blk *hclsyntax.Block, n int) string {
 	name := blk.Type
-	if len(blk.Labels) > 0 {
+	switch {
+	case len(blk.Labels) > 0:
 		name += " " + strconv.Quote(blk.Labels[0])
+	case blk.Type == "vault" && parent == "":
+		name += " " + strconv.Quote(DefaultCluster) // an agent vault block
 	}
 	if blk.Type == "template" {
+		dest := ""
 		if attr, ok := blk.Body.Attributes["destination"]; ok {
-			if lit, ok := attr.Expr.(*hclsyntax.TemplateExpr); ok && lit.IsStringLiteral() {
-				v, _ := lit.Value(nil)
-				name += " " + strconv.Quote(v.AsString())
+			// Its problems are reported when it is decoded.
+			if v, diags := p.eval(attr.Expr); !diags.HasErrors() {
+				if s, ok := asString(v); ok {
+					dest = canonicalPath("", s)
+				}
 			}
 		}
+		name = templateName(n, dest)
 	}
 	if parent == "" {
 		return name
@@ -252,70 +279,85 @@ func childContext(parent string, blk *hclsyntax.Block) string {
 }
 
 // decodeAttr evaluates attr and stores it in dst according to dst's type.
-func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxName string) {
+// It reports false when the value could not be stored (and was reported,
+// or came from a variable or local that was).
+func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxName string) bool {
+	n := len(p.diags)
+	ok := p.decodeValue(attr, dst, ctxName)
+	return ok && !p.diags[n:].HasErrors()
+}
+
+func (p *parser) decodeValue(attr *hclsyntax.Attribute, dst reflect.Value, ctxName string) bool {
 	val, diags := p.eval(attr.Expr)
 	p.diags = append(p.diags, diags...)
 	if diags.HasErrors() || val.IsNull() || !val.IsWhollyKnown() {
 		// Unknown values come only from a variable or local that already
-		// failed, and was reported.
-		return
+		// failed, and was reported; null is as good as not written.
+		return !diags.HasErrors() && val.IsNull()
 	}
 	rng := attr.Expr.Range().Ptr()
 	bad := func(want string) {
 		p.errorf(rng, "%s: %s must be %s, not %s", ctxName, attr.Name, want, friendlyType(val))
+	}
+	// shown is the value as the user wrote it: 5, not "5".
+	shown := func(s string) string {
+		if val.Type() == cty.String {
+			return strconv.Quote(s)
+		}
+		return strings.TrimSpace(p.text(attr.Expr.Range()))
 	}
 	switch dst.Type() {
 	case reflect.TypeFor[time.Duration](), reflect.TypeFor[*time.Duration]():
 		s, ok := asString(val)
 		if !ok {
 			bad(`a duration string like "5s"`)
-			return
+			return true
 		}
 		d, err := time.ParseDuration(s)
 		if err != nil {
-			p.errorf(rng, "%s: %s = %q is not a duration; write it like \"250ms\", \"5s\" or \"1m30s\"", ctxName, attr.Name, s)
-			return
+			p.errorf(rng, "%s: %s = %s is not a duration; write it like \"250ms\", \"5s\" or \"1m30s\"", ctxName, attr.Name, shown(s))
+			return true
 		}
 		if dst.Kind() == reflect.Pointer {
 			dst.Set(reflect.ValueOf(&d))
 		} else {
 			dst.SetInt(int64(d))
 		}
-		return
+		return true
 	case reflect.TypeFor[fs.FileMode]():
 		s, ok := asString(val)
 		if !ok {
 			bad(`an octal string like "0644"`)
-			return
+			return true
 		}
 		m, err := strconv.ParseUint(s, 8, 32)
 		if err != nil || m > 0o7777 {
-			p.errorf(rng, "%s: %s = %q is not a 12-bit octal mode; write it like \"0644\" or \"0600\"", ctxName, attr.Name, s)
-			return
+			p.errorf(rng, "%s: %s = %s is not a 12-bit octal mode; write it like \"0644\" or \"0600\"", ctxName, attr.Name, shown(s))
+			return true
 		}
 		dst.SetUint(uint64(fileModeFromUnix(uint32(m))))
-		return
+		return true
 	}
 	switch dst.Kind() {
 	case reflect.String:
 		s, ok := asString(val)
 		if !ok {
 			bad("a string")
-			return
+			return true
 		}
 		dst.SetString(s)
 	case reflect.Bool:
 		b, err := convert.Convert(val, cty.Bool)
 		if err != nil {
 			bad("true or false")
-			return
+			return true
 		}
 		dst.SetBool(b.True())
 	case reflect.Int:
 		n, ok := asInt(val)
 		if !ok {
 			bad("a whole number")
-			return
+			return true
 		}
 		dst.SetInt(int64(n))
 	case reflect.Pointer:
@@ -325,14 +367,14 @@ func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxNam
 			b, err := convert.Convert(val, cty.Bool)
 			if err != nil {
 				bad("true or false")
-				return
+				return true
 			}
 			elem.Elem().SetBool(b.True())
 		case reflect.Int:
 			n, ok := asInt(val)
 			if !ok {
 				bad("a whole number")
-				return
+				return true
 			}
 			elem.Elem().SetInt(int64(n))
 		}
@@ -341,14 +383,14 @@ func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxNam
 		list, err := convert.Convert(val, cty.List(cty.String))
 		if err != nil || list.IsNull() {
 			bad("a list of strings")
-			return
+			return true
 		}
 		out := make([]string, 0, list.LengthInt())
 		for it := list.ElementIterator(); it.Next(); {
 			_, e := it.Element()
 			if e.IsNull() {
 				bad("a list of strings (without null)")
-				return
+				return true
 			}
 			out = append(out, e.AsString())
 		}
@@ -357,14 +399,14 @@ func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxNam
 		m, err := convert.Convert(val, cty.Map(cty.String))
 		if err != nil || m.IsNull() {
 			bad("a map of strings")
-			return
+			return true
 		}
 		out := map[string]string{}
 		for it := m.ElementIterator(); it.Next(); {
 			k, e := it.Element()
 			if e.IsNull() {
 				bad("a map of strings (without null)")
-				return
+				return true
 			}
 			out[k.AsString()] = e.AsString()
 		}
@@ -372,6 +414,7 @@ func (p *parser) decodeAttr(attr *hclsyntax.Attribute, dst reflect.Value, ctxNam
 	default:
 		panic(fmt.Sprintf("template: no decoder for %s", dst.Type()))
 	}
+	return true
 }
 
 // fileModeFromUnix turns 12-bit Unix mode bits into an fs.FileMode.

@@ -113,8 +113,9 @@ func NewIdentity() *Identity {
 }
 
 // Canonicalize fills what is still unset after decoding, or in a Config
-// built in code: zero values that cannot mean anything else (an empty
-// change_mode, a zero perms), derived defaults (change_signal for signal
+// built in code: zero values that were not written in the file (an empty
+// change_mode, a zero perms or kill_timeout; a zero the user wrote is
+// kept, and Validate refuses it where it means nothing), derived defaults (change_signal for signal
 // mode, a cluster name, a task dir), the implicit default vault cluster,
 // and the normal form of names (signals upper-cased) and paths (template
 // sources and destinations relative to the task dir, ${NOMAD_*} resolved).
@@ -161,10 +162,10 @@ func (tc *TemplateConfig) canonicalize() {
 	if tc.VaultRetry == nil {
 		tc.VaultRetry = NewRetry()
 	}
-	if tc.VaultRetry.Backoff == 0 {
+	if tc.VaultRetry.Backoff == 0 && !tc.VaultRetry.Pos.Has("backoff") {
 		tc.VaultRetry.Backoff = DefaultVaultRetryBackoff
 	}
-	if tc.VaultRetry.MaxBackoff == 0 {
+	if tc.VaultRetry.MaxBackoff == 0 && !tc.VaultRetry.Pos.Has("max_backoff") {
 		tc.VaultRetry.MaxBackoff = DefaultVaultRetryMaxBackoff
 	}
 	if tc.Wait == nil {
@@ -177,7 +178,7 @@ func (tc *TemplateConfig) canonicalize() {
 			tc.WaitBounds.Min = ptr(time.Duration(0))
 		}
 	}
-	if tc.VaultDefaultLeaseDuration == 0 {
+	if tc.VaultDefaultLeaseDuration == 0 && !tc.Pos.Has("vault_default_lease_duration") {
 		tc.VaultDefaultLeaseDuration = DefaultVaultDefaultLeaseDuration
 	}
 }
@@ -210,7 +211,7 @@ func (v *VaultCluster) canonicalize() {
 		if len(id.Audience) == 0 {
 			id.Audience = append([]string(nil), DefaultIdentityAudience...)
 		}
-		if id.TTL == 0 {
+		if id.TTL == 0 && !id.Pos.Has("ttl") {
 			id.TTL = DefaultIdentityTTL
 		}
 		if id.Mount == "" {
@@ -229,7 +230,8 @@ func (t *Task) Canonicalize() {
 		t.KillSignal = DefaultKillSignal
 	}
 	t.KillSignal = normalSignal(t.KillSignal)
-	if t.KillTimeout == 0 {
+	if t.KillTimeout == 0 && !t.Pos.Has("kill_timeout") {
+		// kill_timeout = "0s" written: SIGKILL right after kill_signal.
 		t.KillTimeout = DefaultKillTimeout
 	}
 	if t.Vault != nil {
@@ -266,7 +268,7 @@ func (t *Template) Canonicalize() {
 	if t.ChangeMode == ChangeModeSignal && t.ChangeSignal == "" {
 		t.ChangeSignal = DefaultChangeSignal
 	}
-	if t.Perms == 0 {
+	if t.Perms == 0 && !t.Pos.Has("perms") {
 		t.Perms = DefaultPerms
 	}
 	if t.LeftDelimiter == "" {
@@ -275,7 +277,7 @@ func (t *Template) Canonicalize() {
 	if t.RightDelimiter == "" {
 		t.RightDelimiter = DefaultRightDelim
 	}
-	if t.ChangeScript != nil && t.ChangeScript.Timeout == 0 {
+	if t.ChangeScript != nil && t.ChangeScript.Timeout == 0 && !t.ChangeScript.Pos.Has("timeout") {
 		t.ChangeScript.Timeout = DefaultScriptTimeout
 	}
 	t.Wait.canonicalize()

@@ -22,6 +22,7 @@ type parser struct {
 	dir      string // the file's directory: file() and dir resolve against it
 	ctx      *hcl.EvalContext
 	declared map[string]bool // declared variable names
+	locals   map[string]bool // defined local names
 	diags    hcl.Diagnostics
 }
 
@@ -65,23 +66,11 @@ func (p *parser) eval(expr hclsyntax.Expression) (cty.Value, hcl.Diagnostics) {
 	}
 	switch e := expr.(type) {
 	case *hclsyntax.TemplateExpr:
-		var b strings.Builder
-		for _, part := range e.Parts {
-			if !p.resolvable(part) {
-				b.WriteString("${" + strings.TrimSpace(p.text(part.Range())) + "}")
-				continue
-			}
-			v, diags := part.Value(p.ctx)
-			if diags.HasErrors() {
-				return cty.NilVal, diags
-			}
-			s, ok := asString(v)
-			if !ok {
-				return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: fmt.Sprintf("cannot interpolate %s into a string", friendlyType(v)), Subject: part.Range().Ptr()}}
-			}
-			b.WriteString(s)
+		text, _, diags := p.evalTemplate(p.ctx, e)
+		if diags.HasErrors() {
+			return cty.NilVal, diags
 		}
-		return cty.StringVal(b.String()), nil
+		return cty.StringVal(text), diags
 	case *hclsyntax.TemplateWrapExpr:
 		return cty.StringVal("${" + strings.TrimSpace(p.text(e.Wrapped.Range())) + "}"), nil
 	case *hclsyntax.TupleConsExpr:
@@ -116,24 +105,42 @@ func (p *parser) eval(expr hclsyntax.Expression) (cty.Value, hcl.Diagnostics) {
 	return expr.Value(p.ctx)
 }
 
-// checkVarRefs turns a reference to an undeclared variable into a clear
-// error (HCL would say "unsupported attribute").
+// checkVarRefs turns a reference to an undeclared variable or an undefined
+// local into a clear error (HCL would say "unsupported attribute").
 func (p *parser) checkVarRefs(expr hclsyntax.Expression) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, tr := range hclsyntax.Variables(expr) {
-		if tr.RootName() != "var" || len(tr) < 2 {
+		if len(tr) < 2 {
 			continue
 		}
 		attr, ok := tr[1].(hcl.TraverseAttr)
-		if !ok || p.declared[attr.Name] {
+		if !ok {
 			continue
 		}
-		diags = append(diags, &hcl.Diagnostic{
-			Severity: hcl.DiagError,
-			Summary:  fmt.Sprintf("undefined variable %q", attr.Name),
-			Detail:   fmt.Sprintf("declare it: variable %q { default = … }", attr.Name),
-			Subject:  tr.SourceRange().Ptr(),
-		})
+		var d *hcl.Diagnostic
+		switch root := tr.RootName(); {
+		case root == "var" && !p.declared[attr.Name]:
+			d = &hcl.Diagnostic{
+				Summary: fmt.Sprintf("undefined variable %q", attr.Name),
+				Detail:  fmt.Sprintf("declare it: variable %q { default = … }", attr.Name),
+			}
+			if s := suggest(attr.Name, sortedKeys(p.declared)); s != "" {
+				d.Detail = fmt.Sprintf("did you mean var.%s? Or declare it: variable %q { default = … }", s, attr.Name)
+			}
+		case root == "local" && p.locals != nil && !p.locals[attr.Name]:
+			d = &hcl.Diagnostic{
+				Summary: fmt.Sprintf("undefined local %q", attr.Name),
+				Detail:  fmt.Sprintf("define it in a locals block: locals { %s = … }", attr.Name),
+			}
+			if s := suggest(attr.Name, sortedKeys(p.locals)); s != "" {
+				d.Detail = fmt.Sprintf("did you mean local.%s?", s)
+			}
+		default:
+			continue
+		}
+		d.Severity = hcl.DiagError
+		d.Subject = tr.SourceRange().Ptr()
+		diags = append(diags, d)
 	}
 	return diags
 }
@@ -260,6 +267,10 @@ func (p *parser) declareLocals(body *hclsyntax.Body) {
 			pending[attr.Name] = attr
 		}
 	}
+	p.locals = map[string]bool{}
+	for name := range pending {
+		p.locals[name] = true
+	}
 	locals := map[string]cty.Value{}
 	p.ctx.Variables["local"] = cty.ObjectVal(locals)
 	for len(pending) > 0 {
@@ -281,7 +292,7 @@ func (p *parser) declareLocals(body *hclsyntax.Body) {
 		}
 		if !progressed {
 			for _, name := range sortedKeys(pending) {
-				p.errorf(pending[name].SrcRange.Ptr(), "local %q refers to itself through other locals, or to a local that does not exist", name)
+				p.errorf(pending[name].SrcRange.Ptr(), "local %q refers to itself, directly or through other locals", name)
 				locals[name] = cty.DynamicVal
 			}
 			p.ctx.Variables["local"] = cty.ObjectVal(locals)
@@ -291,14 +302,15 @@ func (p *parser) declareLocals(body *hclsyntax.Body) {
 }
 
 // localsReady reports whether every local.x an expression uses is already
-// evaluated.
+// evaluated (a local that is not defined at all is left for eval to
+// report).
 func (p *parser) localsReady(expr hclsyntax.Expression, done map[string]cty.Value, pending map[string]*hclsyntax.Attribute) bool {
 	for _, tr := range hclsyntax.Variables(expr) {
 		if tr.RootName() != "local" || len(tr) < 2 {
 			continue
 		}
 		if attr, ok := tr[1].(hcl.TraverseAttr); ok {
-			if _, ok := done[attr.Name]; !ok {
+			if _, ok := done[attr.Name]; !ok && pending[attr.Name] != nil {
 				return false
 			}
 		}

@@ -16,6 +16,10 @@ vault {
 }
 
 task "web" {
+  vault {
+    policies = ["web"]
+  }
+
   template {
     data        = "greeting={{ with secret \"secret/data/web\" }}{{ .Data.data.greeting }}{{ end }}"
     destination = "${NOMAD_SECRETS_DIR}/app.env"
@@ -49,10 +53,10 @@ task "web" {
 		perr.Write(os.Stdout)
 	}
 	// Output:
-	// tmplrun.hcl:5:5: error: task "web", template "../escape": destination: path is outside the task dir: "../escape" climbs out of the task dir through ".."
+	// tmplrun.hcl:5:5: error: task "web", template #1 (../escape): destination: path is outside the task dir: "../escape" climbs out of the task dir through ".."
 	//     5 |     destination = "../escape"
 	//       |     ^^^^^^^^^^^^^^^^^^^^^^^^^
-	// tmplrun.hcl:6:5: error: task "web", template "../escape": change_mode "reboot" is not one of noop, restart, signal, script
+	// tmplrun.hcl:6:5: error: task "web", template #1 (../escape): change_mode "reboot" is not one of noop, restart, signal, script
 	//     6 |     change_mode = "reboot"
 	//       |     ^^^^^^^^^^^^^^^^^^^^^^
 }

@@ -1,8 +1,10 @@
 package template
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/hashicorp/hcl/v2"
@@ -51,14 +53,14 @@ func (p *parser) decodeJobspec(body *hclsyntax.Body, cfg *Config) {
 	}
 	jobName := job.Labels[0]
 	jobCtx := "job " + strconv.Quote(jobName)
-	top := p.inheritable(job.Body, jobCtx, inherited{})
+	top := p.inheritable(job.Body, jobCtx, inherited{}, nomadJobFields)
 	for _, grp := range blocksOf(job.Body, "group") {
 		if len(grp.Labels) != 1 {
 			p.errorf(grp.DefRange().Ptr(), "%s: a group block needs one label, its name", jobCtx)
 			continue
 		}
 		grpCtx := jobCtx + ", group " + strconv.Quote(grp.Labels[0])
-		fromGroup := p.inheritable(grp.Body, grpCtx, top)
+		fromGroup := p.inheritable(grp.Body, grpCtx, top, nomadGroupFields)
 		for _, tb := range blocksOf(grp.Body, "task") {
 			if len(tb.Labels) != 1 {
 				p.errorf(tb.DefRange().Ptr(), "%s: a task block needs one label, its name", grpCtx)
@@ -73,12 +75,12 @@ func (p *parser) decodeJobspec(body *hclsyntax.Body, cfg *Config) {
 
 // inheritable decodes the template and vault blocks of a job or group and
 // merges them over what its parent passed down.
-func (p *parser) inheritable(body *hclsyntax.Body, ctxName string, parent inherited) inherited {
+func (p *parser) inheritable(body *hclsyntax.Body, ctxName string, parent inherited, nomad []string) inherited {
 	holder := &struct {
 		Vault     *Vault      `hcl:"vault,block"`
 		Templates []*Template `hcl:"template,block"`
 	}{}
-	p.decodeBody(body, reflect.ValueOf(holder), ctxName, blockSpec{})
+	p.decodeBody(body, reflect.ValueOf(holder), ctxName, blockSpec{nomad: nomad})
 	out := inherited{vault: parent.vault, templates: parent.templates}
 	if holder.Vault != nil {
 		out.vault = holder.Vault
@@ -115,14 +117,14 @@ func (p *parser) jobspecTask(tb *hclsyntax.Block, group string, up inherited) *T
 		Vault     *Vault      `hcl:"vault,block"`
 		Templates []*Template `hcl:"template,block"`
 	}{}
-	p.decodeBody(tb.Body, reflect.ValueOf(holder), ctxName, blockSpec{})
-	task.Pos = Pos{Block: tb.DefRange(), Attrs: map[string]hcl.Range{}}
+	p.decodeBody(tb.Body, reflect.ValueOf(holder), ctxName, blockSpec{nomad: nomadTaskFields})
+	task.Pos = Pos{Block: tb.DefRange(), Attrs: map[string]hcl.Range{}, failed: map[string]bool{}}
 	if attr, ok := tb.Body.Attributes["kill_signal"]; ok {
-		p.decodeAttr(attr, reflect.ValueOf(&task.KillSignal).Elem(), ctxName)
+		task.Pos.failed["kill_signal"] = !p.decodeAttr(attr, reflect.ValueOf(&task.KillSignal).Elem(), ctxName)
 		task.Pos.Attrs["kill_signal"] = attr.SrcRange
 	}
 	if attr, ok := tb.Body.Attributes["kill_timeout"]; ok {
-		p.decodeAttr(attr, reflect.ValueOf(&task.KillTimeout).Elem(), ctxName)
+		task.Pos.failed["kill_timeout"] = !p.decodeAttr(attr, reflect.ValueOf(&task.KillTimeout).Elem(), ctxName)
 		task.Pos.Attrs["kill_timeout"] = attr.SrcRange
 	}
 	task.Vault = up.vault
@@ -210,4 +212,46 @@ func blocksOf(body *hclsyntax.Body, typ string) []*hclsyntax.Block {
 		}
 	}
 	return out
+}
+
+// Names Nomad knows in job, group and task blocks (Nomad 1.9). tmplrun
+// reads few of them and ignores the rest; a name that is none of them but
+// close to one is almost always a typo, and gets a warning.
+var (
+	nomadJobFields = []string{
+		"all_at_once", "affinity", "constraint", "consul", "consul_token", "datacenters", "group", "id",
+		"meta", "migrate", "multiregion", "name", "namespace", "node_pool", "parameterized", "periodic",
+		"priority", "region", "reschedule", "spread", "template", "type", "ui", "update", "vault", "vault_token",
+	}
+	nomadGroupFields = []string{
+		"affinity", "consul", "constraint", "count", "disconnect", "ephemeral_disk", "max_client_disconnect",
+		"meta", "migrate", "network", "prevent_reschedule_on_lost", "reschedule", "restart", "scaling",
+		"service", "shutdown_delay", "spread", "stop_after_client_disconnect", "task", "template", "update",
+		"vault", "volume",
+	}
+	nomadTaskFields = []string{
+		"action", "affinity", "artifact", "config", "constraint", "consul", "csi_plugin", "dispatch_payload",
+		"driver", "env", "identity", "kill_signal", "kill_timeout", "kind", "leader", "lifecycle", "logs",
+		"meta", "resources", "restart", "schedule", "scaling", "secret", "service", "shutdown_delay",
+		"template", "user", "vault", "volume_mount",
+	}
+)
+
+// nearMiss warns about a name a jobspec block does not know when it is
+// close to one it does (kill_timout → kill_timeout). known is nil where no
+// such check applies.
+func (p *parser) nearMiss(rng hcl.Range, ctxName, what, name string, known []string) {
+	if known == nil || slices.Contains(known, name) {
+		return
+	}
+	s := suggest(name, known)
+	if s == "" {
+		return
+	}
+	p.diags = append(p.diags, &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  fmt.Sprintf("%s: unknown %s %q is ignored", ctxName, what, name),
+		Detail:   fmt.Sprintf("did you mean %q?", s),
+		Subject:  rng.Ptr(),
+	})
 }

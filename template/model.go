@@ -253,6 +253,9 @@ type Template struct {
 	DataRange hcl.Range `hcl:"-"`
 
 	Pos Pos `hcl:"-"`
+
+	// text maps Data's text back to the file, for template-text problems.
+	text *textMap
 }
 
 // ChangeScript is the `change_script` block of a template in script mode.
@@ -273,6 +276,10 @@ type Pos struct {
 	Block hcl.Range
 	// Attrs maps an attribute name to the range of the whole attribute.
 	Attrs map[string]hcl.Range
+
+	// failed names attributes that were written but did not decode; they
+	// were reported, and keep their defaults.
+	failed map[string]bool
 }
 
 // Of returns the range of attribute name, or the block's when the
@@ -292,4 +299,11 @@ func (p Pos) Of(name string) *hcl.Range {
 func (p Pos) Has(name string) bool {
 	_, ok := p.Attrs[name]
 	return ok
+}
+
+// Wrote reports whether attribute name was written in the file and
+// decoded: a value the user chose, even when it is zero. An attribute that
+// did not decode was already reported and is not checked again.
+func (p Pos) Wrote(name string) bool {
+	return p.Has(name) && !p.failed[name]
 }

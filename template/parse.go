@@ -83,7 +83,7 @@ func Parse(filename string, src []byte, opts *Options) (*Config, error) {
 	}
 	cfg.Canonicalize()
 	diags = append(p.diags, cfg.validate()...)
-	diags = append(diags, cfg.checkTemplateTexts()...)
+	diags = append(diags, cfg.checkTemplateTexts(files)...)
 	sortDiagnostics(diags, filename)
 	if diags.HasErrors() {
 		return nil, &Error{Diagnostics: diags, files: files}
@@ -147,4 +147,14 @@ func (v *VaultCluster) absFiles(dir string) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+}
+
+// relName names a file given relative to the configuration file's
+// directory the way the configuration file itself was named (relative
+// names stay relative), for messages.
+func (p *parser) relName(name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(p.filename), name)
 }

@@ -37,41 +37,82 @@ type TextProblem struct {
 	Message      string
 }
 
+// VaultFunctions are the consul-template functions that read Vault; a
+// template calling one needs a task with a vault block (a token to read
+// with).
+var VaultFunctions = []string{"secret", "secrets", "pkiCert"}
+
 // CheckText parses template text as consul-template will — with the given
 // delimiters — and reports syntax errors, functions that do not exist,
-// functions that need Consul or Nomad (UnsupportedFunctions), and
-// functions the denylist (glob patterns, as function_denylist) turns off.
-// It never executes the template.
+// functions that need Consul or Nomad (UnsupportedFunctions), functions
+// the denylist (glob patterns, as function_denylist) turns off, and
+// {{ template "x" }} of a template never defined. {{ define }} and
+// {{ block }} bodies are checked as the rest. It never executes the
+// template.
 func CheckText(text, left, right string, denylist []string) []TextProblem {
+	return checkText(text, left, right, denylist, true)
+}
+
+// checkText is CheckText; without vault, VaultFunctions are problems too.
+func checkText(text, left, right string, denylist []string, vault bool) []TextProblem {
 	tree := parse.New("t")
 	tree.Mode = parse.SkipFuncCheck | parse.ParseComments
-	if _, err := tree.Parse(text, left, right, map[string]*parse.Tree{}); err != nil {
+	trees := map[string]*parse.Tree{}
+	if _, err := tree.Parse(text, left, right, trees); err != nil {
 		return []TextProblem{syntaxProblem(err)}
 	}
 	var out []TextProblem
 	seen := map[string]bool{}
-	walk(tree.Root, func(n parse.Node) {
-		id, ok := n.(*parse.IdentifierNode)
-		if !ok {
-			return
-		}
-		line, col := position(tree, n)
-		if slices.Contains(UnsupportedFunctions, id.Ident) {
-			out = append(out, TextProblem{line, col, fmt.Sprintf("function %q needs Consul or Nomad, which tmplrun does not connect to", id.Ident)})
-			return
-		}
-		for _, pattern := range denylist {
-			if glob.Glob(pattern, id.Ident) {
-				out = append(out, TextProblem{line, col, fmt.Sprintf("function %q is denied by function_denylist", id.Ident)})
-				return
+	check := func(tr *parse.Tree, n parse.Node) {
+		switch x := n.(type) {
+		case *parse.TemplateNode:
+			if _, ok := trees[x.Name]; !ok && !seen["template "+x.Name] {
+				seen["template "+x.Name] = true
+				line, col := position(tr, n)
+				out = append(out, TextProblem{line, col, fmt.Sprintf("template %q is not defined; define it with %sdefine %q%s … %send%s", x.Name, left, x.Name, right, left, right)})
 			}
+			return
+		case *parse.IdentifierNode:
+			out = append(out, identProblems(tr, x, denylist, vault, seen)...)
 		}
-		if !seen[id.Ident] && !functionExists(id.Ident) {
-			out = append(out, TextProblem{line, col, fmt.Sprintf("function %q is not defined", id.Ident)})
+	}
+	names := sortedKeys(trees)
+	for _, name := range names {
+		tr := trees[name]
+		walk(tr.Root, func(n parse.Node) { check(tr, n) })
+	}
+	slices.SortStableFunc(out, func(a, b TextProblem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
 		}
-		seen[id.Ident] = true
+		return a.Column - b.Column
 	})
 	return out
+}
+
+// identProblems checks one function name.
+func identProblems(tr *parse.Tree, id *parse.IdentifierNode, denylist []string, vault bool, seen map[string]bool) []TextProblem {
+	line, col := position(tr, id)
+	if slices.Contains(UnsupportedFunctions, id.Ident) {
+		return []TextProblem{{line, col, fmt.Sprintf("function %q needs Consul or Nomad, which tmplrun does not connect to", id.Ident)}}
+	}
+	for _, pattern := range denylist {
+		if glob.Glob(pattern, id.Ident) {
+			return []TextProblem{{line, col, fmt.Sprintf("function %q is denied by function_denylist", id.Ident)}}
+		}
+	}
+	if !vault && slices.Contains(VaultFunctions, id.Ident) {
+		if seen["vault"] {
+			return nil
+		}
+		seen["vault"] = true
+		return []TextProblem{{line, col, fmt.Sprintf("function %q reads Vault, but the task has no vault block to give it a token; add one to the task, e.g. vault { policies = [\"app\"] }", id.Ident)}}
+	}
+	defer func() { seen[id.Ident] = true }()
+	if !seen[id.Ident] && !functionExists(id.Ident) {
+		return []TextProblem{{line, col, fmt.Sprintf("function %q is not defined", id.Ident)}}
+	}
+	return nil
 }
 
 var parseErrLine = regexp.MustCompile(`^template: [^:]*:(\d+):(?:(\d+):)? ?(.*)$`)
@@ -180,25 +221,26 @@ func functionExists(name string) bool {
 
 // checkTemplateTexts runs CheckText on every template: data in place, a
 // source file when it exists in the task dir (read through the sandbox,
-// so a symlink cannot make validation print another file's lines).
-func (c *Config) checkTemplateTexts() hcl.Diagnostics {
+// so a symlink cannot make validation print another file's lines; the
+// text read is added to files, for the snippets).
+func (c *Config) checkTemplateTexts(files map[string][]byte) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	deny := DefaultFunctionDenylist
 	if c.TemplateConfig != nil {
 		deny = c.TemplateConfig.FunctionDenylist
 	}
 	for _, t := range c.Tasks {
-		for _, tmpl := range t.Templates {
-			ctx := fmt.Sprintf("task %q, template %q", t.Name, tmpl.Destination)
-			text, start, ok := c.templateText(t, tmpl, ctx, &diags)
+		for i, tmpl := range t.Templates {
+			ctx := fmt.Sprintf("task %q, %s", t.Name, templateName(i+1, tmpl.Destination))
+			text, m, ok := c.templateText(t, tmpl, ctx, files, &diags)
 			if !ok {
 				continue
 			}
-			for _, p := range CheckText(text, tmpl.LeftDelimiter, tmpl.RightDelimiter, deny) {
+			for _, p := range checkText(text, tmpl.LeftDelimiter, tmpl.RightDelimiter, deny, t.Vault != nil) {
 				diags = append(diags, &hcl.Diagnostic{
 					Severity: hcl.DiagError,
 					Summary:  fmt.Sprintf("%s: template line %d: %s", ctx, p.Line, p.Message),
-					Subject:  textRange(start, p, c.src),
+					Subject:  m.locate(text, p.Line, p.Column),
 				})
 			}
 		}
@@ -206,14 +248,11 @@ func (c *Config) checkTemplateTexts() hcl.Diagnostics {
 	return diags
 }
 
-// templateText returns a template's text and where line 1 of it is.
-func (c *Config) templateText(t *Task, tmpl *Template, ctx string, diags *hcl.Diagnostics) (string, *hcl.Range, bool) {
+// templateText returns a template's text and where it was written (nil
+// for a Config built in code).
+func (c *Config) templateText(t *Task, tmpl *Template, ctx string, files map[string][]byte, diags *hcl.Diagnostics) (string, *textMap, bool) {
 	if tmpl.Data != "" {
-		if tmpl.DataRange.Filename == "" {
-			return tmpl.Data, nil, true
-		}
-		r := tmpl.DataRange
-		return tmpl.Data, &r, true
+		return tmpl.Data, tmpl.text, true
 	}
 	if tmpl.Source == "" {
 		return "", nil, false
@@ -236,62 +275,27 @@ func (c *Config) templateText(t *Task, tmpl *Template, ctx string, diags *hcl.Di
 		*diags = append(*diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: ctx + ": " + msg, Subject: tmpl.Pos.Of("source")})
 		return "", nil, false
 	}
-	path := filepath.Join(t.Dir, rel)
-	return string(src), &hcl.Range{Filename: path, Start: hcl.Pos{Line: 1, Column: 1}, End: hcl.Pos{Line: 1, Column: 1}}, true
+	name := c.displayName(filepath.Join(t.Dir, rel))
+	if files != nil {
+		files[name] = src
+	}
+	return string(src), &textMap{file: name}, true
 }
 
-// textRange maps a problem's line inside a template to the file: exact for
-// heredocs and source files, the start of the string otherwise.
-func textRange(start *hcl.Range, p TextProblem, src []byte) *hcl.Range {
-	if start == nil {
-		return nil
+// displayName names a file the way the configuration file was named: a
+// file under the configuration file's directory relative to it when the
+// configuration file's name is relative.
+func (c *Config) displayName(path string) string {
+	if c.File == "" || filepath.IsAbs(c.File) {
+		return path
 	}
-	r := hcl.Range{Filename: start.Filename, Start: start.Start}
-	if p.Line > 1 && start.Start.Line == start.End.Line {
-		// A one-line quoted string: its "\n" escapes do not map to lines
-		// of the file.
-		r.End = r.Start
-		return &r
+	dir, err := filepath.Abs(filepath.Dir(c.File))
+	if err != nil {
+		return path
 	}
-	if p.Line > 1 {
-		r.Start = hcl.Pos{Line: start.Start.Line + p.Line - 1, Column: 1, Byte: -1}
+	rel, err := filepath.Rel(dir, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return path
 	}
-	if p.Column > 0 {
-		if p.Line <= 1 {
-			r.Start.Column = start.Start.Column + rawOffset(src, start.Start.Byte, p.Column-1)
-		} else {
-			r.Start.Column = p.Column
-		}
-	}
-	r.End = r.Start
-	return &r
-}
-
-// rawOffset maps an offset in a quoted HCL string's value to the offset
-// in its source text, stepping over escapes (\", \n, \uXXXX, $${, %%{).
-// Without the source (a Config built in code) it returns n unchanged.
-func rawOffset(src []byte, start, n int) int {
-	if start < 0 || start >= len(src) || start > 0 && src[start-1] != '"' {
-		return n
-	}
-	raw := src[start:]
-	i := 0
-	for k := 0; k < n && i < len(raw); k++ {
-		switch {
-		case raw[i] == '\\' && i+1 < len(raw):
-			switch raw[i+1] {
-			case 'u':
-				i += 6
-			case 'U':
-				i += 10
-			default:
-				i += 2
-			}
-		case (raw[i] == '$' || raw[i] == '%') && i+2 < len(raw) && raw[i+1] == raw[i] && raw[i+2] == '{':
-			i += 2
-		default:
-			i++
-		}
-	}
-	return i
+	return filepath.Join(filepath.Dir(c.File), rel)
 }

@@ -25,7 +25,24 @@ func (c *Config) Validate() error {
 }
 
 // checker collects diagnostics.
-type checker struct{ diags hcl.Diagnostics }
+type checker struct {
+	diags hcl.Diagnostics
+	src   []byte // the file, to quote values as written; nil when built in code
+}
+
+// shown is attribute attr's value as the user wrote it ("90s", not
+// "1m30s") when it was written as a plain string, else v formatted.
+func (ch *checker) shown(pos Pos, attr string, v any) string {
+	r, ok := pos.Attrs[attr]
+	if ok && ch.src != nil && r.Start.Byte >= 0 && r.End.Byte <= len(ch.src) && r.Start.Byte < r.End.Byte {
+		_, val, found := strings.Cut(string(ch.src[r.Start.Byte:r.End.Byte]), "=")
+		val = strings.TrimSpace(val)
+		if found && len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && !strings.ContainsAny(val[1:len(val)-1], "\\\"$%") {
+			return val[1 : len(val)-1]
+		}
+	}
+	return fmt.Sprint(v)
+}
 
 // errorf reports a problem with attribute attr of a block at pos; ctx
 // names the block.
@@ -52,7 +69,7 @@ var (
 )
 
 func (c *Config) validate() hcl.Diagnostics {
-	ch := &checker{}
+	ch := &checker{src: c.src}
 	clusters := map[string]bool{}
 	for _, v := range c.Vaults {
 		ctx := "vault " + strconv.Quote(v.Name)
@@ -106,8 +123,8 @@ func (ch *checker) vaultCluster(v *VaultCluster, ctx string) {
 		if id.SigningKeyFile == "" {
 			ch.errorf(id.Pos, "signing_key_file", ictx, "signing_key_file is required: the PEM private key tmplrun signs workload identities with")
 		}
-		if id.TTL < 0 {
-			ch.errorf(id.Pos, "ttl", ictx, "ttl must be positive, not %s", id.TTL)
+		if id.TTL <= 0 {
+			ch.errorf(id.Pos, "ttl", ictx, "ttl must be positive, not %s", ch.shown(id.Pos, "ttl", id.TTL))
 		}
 	}
 }
@@ -165,17 +182,19 @@ func (ch *checker) templateConfig(tc *TemplateConfig) {
 		if r.Attempts < 0 {
 			ch.errorf(r.Pos, "attempts", rctx, "attempts must be 0 (retry forever) or more, not %d", r.Attempts)
 		}
-		if r.Backoff < 0 {
-			ch.errorf(r.Pos, "backoff", rctx, "backoff must not be negative")
+		if r.Backoff <= 0 {
+			ch.errorf(r.Pos, "backoff", rctx, "backoff must be positive, not %s: it is the first wait between retries", ch.shown(r.Pos, "backoff", r.Backoff))
 		}
-		if r.MaxBackoff < r.Backoff {
-			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff (%s) is less than backoff (%s)", r.MaxBackoff, r.Backoff)
+		if r.MaxBackoff <= 0 {
+			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff must be positive, not %s", ch.shown(r.Pos, "max_backoff", r.MaxBackoff))
+		} else if r.MaxBackoff < r.Backoff {
+			ch.errorf(r.Pos, "max_backoff", rctx, "max_backoff (%s) is less than backoff (%s)", ch.shown(r.Pos, "max_backoff", r.MaxBackoff), ch.shown(r.Pos, "backoff", r.Backoff))
 		}
 	}
 	ch.wait(tc.Wait, ctx+", wait")
 	ch.wait(tc.WaitBounds, ctx+", wait_bounds")
-	if tc.VaultDefaultLeaseDuration < 0 {
-		ch.errorf(tc.Pos, "vault_default_lease_duration", ctx, "vault_default_lease_duration must be positive")
+	if tc.VaultDefaultLeaseDuration <= 0 {
+		ch.errorf(tc.Pos, "vault_default_lease_duration", ctx, "vault_default_lease_duration must be positive, not %s: it is how often secrets without a lease are re-read", ch.shown(tc.Pos, "vault_default_lease_duration", tc.VaultDefaultLeaseDuration))
 	}
 	if tc.FirstRenderTimeout < 0 {
 		ch.errorf(tc.Pos, "first_render_timeout", ctx, "first_render_timeout must be 0 (wait forever) or positive")
@@ -190,7 +209,7 @@ func (ch *checker) wait(w *Wait, ctx string) {
 		ch.errorf(w.Pos, "min", ctx, "min must not be negative")
 	}
 	if w.Min != nil && w.Max != nil && *w.Max < *w.Min {
-		ch.errorf(w.Pos, "max", ctx, "max (%s) is less than min (%s)", *w.Max, *w.Min)
+		ch.errorf(w.Pos, "max", ctx, "max (%s) is less than min (%s)", ch.shown(w.Pos, "max", *w.Max), ch.shown(w.Pos, "min", *w.Min))
 	}
 }
 
@@ -216,8 +235,8 @@ func (ch *checker) task(c *Config, t *Task, ctx string) {
 		ch.taskVault(c, t.Vault, ctx+", vault")
 	}
 	dests := map[string]Pos{}
-	for _, tmpl := range t.Templates {
-		tctx := ctx + ", template " + strconv.Quote(tmpl.Destination)
+	for i, tmpl := range t.Templates {
+		tctx := ctx + ", " + templateName(i+1, tmpl.Destination)
 		ch.template(c, t, tmpl, tctx)
 		if prev, dup := dests[tmpl.Destination]; dup && tmpl.Destination != "" {
 			ch.errorf(tmpl.Pos, "destination", tctx, "another template of this task writes the same destination%s", atLine(prev))
@@ -271,18 +290,27 @@ func (ch *checker) changeMode(pos Pos, ctx, mode string, allowed []string, signa
 }
 
 func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
+	// A field written but not decoded was reported already (Has without
+	// Wrote): nothing more is said about it.
+	if tmpl.Pos.Wrote("data") && tmpl.Data == "" {
+		ch.errorf(tmpl.Pos, "data", ctx, "data is empty: write the template text, or use source instead")
+	}
+	if tmpl.Pos.Wrote("source") && tmpl.Source == "" {
+		ch.errorf(tmpl.Pos, "source", ctx, "source is empty: name a template file in the task dir, or use data instead")
+	}
 	switch {
 	case tmpl.Source != "" && tmpl.Data != "":
 		ch.errorf(tmpl.Pos, "data", ctx, "set source or data, not both")
 	case tmpl.Source == "" && tmpl.Data == "" && !tmpl.Pos.Has("data") && !tmpl.Pos.Has("source"):
 		ch.errorf(tmpl.Pos, "", ctx, "set source (a template file in the task dir) or data (the template text)")
 	}
-	if tmpl.Destination == "" {
-		if !tmpl.Pos.Has("destination") { // else written but did not evaluate: already reported
-			ch.errorf(tmpl.Pos, "", ctx, "destination is required: where the rendered file goes, relative to the task dir")
-		}
-	} else if _, err := ResolvePath(t.Dir, tmpl.Destination); err != nil {
-		ch.errorf(tmpl.Pos, "destination", ctx, "destination: %s", err)
+	switch {
+	case tmpl.Destination == "" && !tmpl.Pos.Has("destination"):
+		ch.errorf(tmpl.Pos, "", ctx, "destination is required: where the rendered file goes, relative to the task dir")
+	case tmpl.Destination == "" && tmpl.Pos.Wrote("destination"):
+		ch.errorf(tmpl.Pos, "destination", ctx, "destination is empty: write where the rendered file goes, relative to the task dir")
+	case tmpl.Destination != "":
+		ch.destination(t, tmpl, ctx)
 	}
 	sandboxed := c.TemplateConfig == nil || !c.TemplateConfig.DisableFileSandbox
 	if tmpl.Source != "" && sandboxed {
@@ -301,7 +329,7 @@ func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
 		ch.warnf(tmpl.ChangeScript.Pos, "", ctx, "change_script is ignored unless change_mode = \"script\"")
 	}
 	if s := tmpl.ChangeScript; s != nil && s.Timeout <= 0 {
-		ch.errorf(s.Pos, "timeout", ctx+", change_script", "timeout must be positive, not %s", s.Timeout)
+		ch.errorf(s.Pos, "timeout", ctx+", change_script", "timeout must be positive, not %s", ch.shown(s.Pos, "timeout", s.Timeout))
 	}
 	if tmpl.Splay < 0 {
 		ch.errorf(tmpl.Pos, "splay", ctx, "splay must not be negative")
@@ -318,6 +346,37 @@ func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
 	}
 }
 
+// tokenFile is where a task's Vault token is written (vaultauth.TokenFile).
+const tokenFile = SecretsDir + "/vault_token"
+
+// destination checks a template's destination: inside the task dir, a
+// file rather than one of the task dir's own directories, and not the
+// task's token file.
+func (ch *checker) destination(t *Task, tmpl *Template, ctx string) {
+	rel, err := ResolvePath(t.Dir, tmpl.Destination)
+	if err != nil {
+		ch.errorf(tmpl.Pos, "destination", ctx, "destination: %s", err)
+		return
+	}
+	switch rel {
+	case LocalDir, SecretsDir, TmpDir, AllocDir:
+		ch.errorf(tmpl.Pos, "destination", ctx, "destination %s is the task dir's %s directory, not a file in it; name a file, e.g. %s/app.conf", rel, rel, rel)
+	case tokenFile:
+		if t.Vault != nil && !t.Vault.DisableFile {
+			ch.errorf(tmpl.Pos, "destination", ctx, "destination %s is where tmplrun writes the task's Vault token; choose another file (or set disable_file = true in the task's vault block)", rel)
+		}
+	}
+}
+
+// templateName names a template in messages: its place among its task's
+// templates (from 1) and, when known, its destination.
+func templateName(n int, dest string) string {
+	if dest == "" {
+		return fmt.Sprintf("template #%d", n)
+	}
+	return fmt.Sprintf("template #%d (%s)", n, dest)
+}
+
 // withinBounds checks a template's wait against the node's wait_bounds.
 func (ch *checker) withinBounds(w, bounds *Wait, ctx string) {
 	check := func(attr string, v *time.Duration) {
@@ -327,10 +386,10 @@ func (ch *checker) withinBounds(w, bounds *Wait, ctx string) {
 			return
 		}
 		if bounds.Min != nil && *v < *bounds.Min {
-			ch.errorf(w.Pos, attr, ctx, "%s (%s) is below template_config wait_bounds min (%s)", attr, *v, *bounds.Min)
+			ch.errorf(w.Pos, attr, ctx, "%s (%s) is below template_config wait_bounds min (%s)", attr, ch.shown(w.Pos, attr, *v), ch.shown(bounds.Pos, "min", *bounds.Min))
 		}
 		if bounds.Max != nil && *v > *bounds.Max {
-			ch.errorf(w.Pos, attr, ctx, "%s (%s) is above template_config wait_bounds max (%s)", attr, *v, *bounds.Max)
+			ch.errorf(w.Pos, attr, ctx, "%s (%s) is above template_config wait_bounds max (%s)", attr, ch.shown(w.Pos, attr, *v), ch.shown(bounds.Pos, "max", *bounds.Max))
 		}
 	}
 	check("min", w.Min)

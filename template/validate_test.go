@@ -3,6 +3,7 @@ package template
 import (
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -135,7 +136,7 @@ destination = "local/a"
 splay = "0s"`), ""},
 		{"splay not a duration", tmpl(`data = "x"
 destination = "local/a"
-splay = 5`), `splay = "5" is not a duration`},
+splay = 5`), `splay = 5 is not a duration`},
 		{"wait min above max", tmpl(`data = "x"
 destination = "local/a"
 wait {
@@ -193,12 +194,22 @@ destination = "local/a"`), ""},
   function_denylist = ["sprig_*"]
 }` + tmpl(`data = "{{ \"a\" | sprig_upper }}"
 destination = "local/a"`), `function "sprig_upper" is denied`},
-		{"text custom delimiters", tmpl(`data = "[[ secret \"a\" ]] {{ not a template }}"
-destination = "local/a"
-left_delimiter = "[["
-right_delimiter = "]]"`), ""},
-		{"text consul-template functions", tmpl(`data = "{{ with secret \"secret/data/a\" }}{{ .Data.data.x | toJSON }}{{ end }}{{ env \"HOME\" }}{{ timestamp }}{{ file \"local/x\" }}"
-destination = "local/a"`), ""},
+		{"text custom delimiters", task(`vault {
+  policies = ["a"]
+}
+template {
+  data = "[[ secret \"a\" ]] {{ not a template }}"
+  destination = "local/a"
+  left_delimiter = "[["
+  right_delimiter = "]]"
+}`), ""},
+		{"text consul-template functions", task(`vault {
+  policies = ["a"]
+}
+template {
+  data = "{{ with secret \"secret/data/a\" }}{{ .Data.data.x | toJSON }}{{ end }}{{ env \"HOME\" }}{{ timestamp }}{{ file \"local/x\" }}"
+  destination = "local/a"
+}`), ""},
 
 		// task vault block
 		{"vault policies and role", task(`vault {
@@ -342,7 +353,9 @@ vault {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Parse(filepath.Join(t.TempDir(), "tmplrun.hcl"), []byte(tc.src), nil)
+			file := filepath.Join(t.TempDir(), "tmplrun.hcl")
+			filePos := regexp.MustCompile(`^` + regexp.QuoteMeta(file) + `:\d+:\d+: `)
+			_, err := Parse(file, []byte(tc.src), nil)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("want valid, got:\n%v", err)
@@ -355,6 +368,10 @@ vault {
 			}
 			if perr.Errors() != 1 || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("want exactly one error containing %q, got %d:\n%v", tc.want, perr.Errors(), err)
+			}
+			// Every problem names its place: file:line:col.
+			if !filePos.MatchString(err.Error()) {
+				t.Errorf("error does not start with file:line:col: %v", err)
 			}
 		})
 	}
@@ -371,7 +388,7 @@ func TestValidateInCode(t *testing.T) {
 	cfg := &Config{Tasks: []*Task{tk}}
 	cfg.Canonicalize()
 	err := cfg.Validate()
-	want := `task "web", template "../x": destination: path is outside the task dir`
+	want := `task "web", template #1 (../x): destination: path is outside the task dir`
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("err = %v, want it to start with %q", err, want)
 	}

@@ -36,16 +36,25 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return logging.New(w, c.logFormat, level)
 }
 
-// parseFlags parses a subcommand's flags and its one FILE argument.
+// parseFlags parses a subcommand's flags and its one FILE argument; flags
+// may come before or after FILE (tmplrun validate FILE -var x=1).
 func parseFlags(fs *flag.FlagSet, args []string) (string, bool) {
-	if err := fs.Parse(args); err != nil {
-		return "", false
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fs.Usage()
 		return "", false
 	}
-	return fs.Arg(0), true
+	return files[0], true
 }
 
 // prepare does what run and render share once their flags are parsed:

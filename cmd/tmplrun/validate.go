@@ -50,7 +50,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	vars := varFlags{}
 	fs.Var(vars, "var", "set a variable: -var name=value (repeatable)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: tmplrun validate [-var name=value]... FILE")
+		fmt.Fprintln(stderr, "Usage: tmplrun validate [-var name=value]... FILE   (flags may also follow FILE)")
 		fmt.Fprintln(stderr, "\nParses and validates FILE (a tmplrun config or a Nomad jobspec), template")
 		fmt.Fprintln(stderr, "texts included, and prints every problem with file:line:col. Writes nothing.")
 		fmt.Fprintln(stderr, "Exit status: 0 valid, 1 invalid, 2 usage error.")

@@ -87,3 +87,62 @@ func TestValidateUsage(t *testing.T) {
 		t.Errorf("unknown command: exit %d, want 2", code)
 	}
 }
+
+// TestValidateFlagsAfterFile: flags may follow FILE, as in
+// `tmplrun validate job.nomad.hcl -var image=x`.
+func TestValidateFlagsAfterFile(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "job.hcl")
+	src := "variable \"dest\" {\n  default = \"../out\"\n}\nvault {\n  auth \"token\" {}\n}\ntask \"web\" {\n  template {\n    data = \"x\"\n    destination = var.dest\n  }\n}\n"
+	if err := os.WriteFile(cfg, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"default is invalid", []string{"validate", cfg}, 1},
+		{"flag before FILE", []string{"validate", "-var", "dest=local/out", cfg}, 0},
+		{"flag after FILE", []string{"validate", cfg, "-var", "dest=local/out"}, 0},
+		{"flag after FILE with =", []string{"validate", cfg, "-var=dest=local/out"}, 0},
+		{"two files", []string{"validate", cfg, cfg}, 2},
+		{"unknown flag after FILE", []string{"validate", cfg, "-nope"}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(tc.args, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"version"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	var names []string
+	for _, l := range lines {
+		name, value, _ := strings.Cut(l, " v")
+		if strings.HasPrefix(l, "tmplrun ") {
+			name, value = "tmplrun", strings.TrimPrefix(l, "tmplrun ")
+		}
+		if strings.HasPrefix(l, "go ") {
+			name, value = "go", strings.TrimPrefix(l, "go ")
+		}
+		if value == "" || strings.Contains(value, "unknown") {
+			t.Errorf("line %q has no version", l)
+		}
+		names = append(names, name)
+	}
+	if diff := cmp.Diff([]string{"tmplrun", "consul-template", "vault api", "go"}, names); diff != "" {
+		t.Errorf("version lines (-want +got):\n%s\n%s", diff, stdout.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}

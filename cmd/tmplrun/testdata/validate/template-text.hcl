@@ -3,6 +3,10 @@ vault {
 }
 
 task "web" {
+  vault {
+    policies = ["web"]
+  }
+
   template {
     data = <<EOT
 ok line
