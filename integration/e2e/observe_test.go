@@ -223,7 +223,10 @@ task "plain" {
 		return len(st.Tasks) == 2 && st.Tasks[0].State == "failed" &&
 			strings.Contains(st.Tasks[0].LastError, "permission denied") && st.Tasks[1].State == "rendered"
 	})
-	p.logHas(t, "task stopped for good")
+	p.logHas(t, "task stopped for good: vault: ")
+	if strings.Contains(p.stderr.String(), "task web: task web") {
+		t.Errorf("the task is named twice in its reason:\n%s", p.stderr.String())
+	}
 	if raw := get(t, base+"/v1/status"); strings.Contains(raw, bogus) || strings.Contains(p.stderr.String(), bogus) {
 		t.Error("the refused token appears in the status or the log")
 	}

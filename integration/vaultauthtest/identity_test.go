@@ -94,7 +94,7 @@ func TestWorkloadIdentityRoleLogin(t *testing.T) {
 			if err == nil {
 				t.Fatal("task db logged in to the role bound to task web")
 			}
-			for _, want := range []string{"task db", `jwt role "web"`, `claim "tmplrun_task" does not match`} {
+			for _, want := range []string{"task's workload identity", `jwt role "web"`, `claim "tmplrun_task" does not match`} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not say %q", err, want)
 				}

@@ -87,7 +87,7 @@ func TestPolicyNotAllowed(t *testing.T) {
 	if err == nil {
 		t.Fatal("a token with a policy the role does not allow was created")
 	}
-	for _, want := range []string{"task admin", "auth/token/create/" + TokenRole, "400"} {
+	for _, want := range []string{"policies [tmplrun]", "auth/token/create/" + TokenRole, "400"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
