@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tmplrun/tmplrun/template"
 )
@@ -33,7 +32,6 @@ func benchTemplates(n int) []*template.Template {
 // BenchmarkPlanChanges is the change planner on a batch of changed
 // templates, with and without a restart among them.
 func BenchmarkPlanChanges(b *testing.B) {
-	now := time.Unix(1_700_000_000, 0)
 	for _, c := range []struct {
 		name      string
 		templates int
@@ -51,9 +49,9 @@ func BenchmarkPlanChanges(b *testing.B) {
 			if c.noRestart && ts[i].ChangeMode == template.ChangeModeRestart {
 				continue
 			}
-			changes = append(changes, change{template: i, inputsChanged: true})
+			changes = append(changes, change{template: i})
 		}
-		in := planInput{templates: ts, windows: make([]time.Duration, len(ts)), changes: changes, running: true, now: now, rand: 0.5}
+		in := planInput{templates: ts, changes: changes, running: true, rand: 0.5}
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
