@@ -48,7 +48,9 @@ type pkiPauser struct {
 	data       map[string]any
 }
 
-func (p pkiPauser) fresh() (dep.Dependency, error) { return dep.NewVaultPKIQuery(p.path, p.file, p.data) }
+func (p pkiPauser) fresh() (dep.Dependency, error) {
+	return dep.NewVaultPKIQuery(p.path, p.file, p.data)
+}
 
 func (p pkiPauser) after(data any) (time.Duration, bool) {
 	pems, _ := data.(dep.PemEncoded)
