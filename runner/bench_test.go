@@ -2,9 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tmplrun/tmplrun/template"
 )
@@ -33,7 +34,6 @@ func benchTemplates(n int) []*template.Template {
 // BenchmarkPlanChanges is the change planner on a batch of changed
 // templates, with and without a restart among them.
 func BenchmarkPlanChanges(b *testing.B) {
-	now := time.Unix(1_700_000_000, 0)
 	for _, c := range []struct {
 		name      string
 		templates int
@@ -51,9 +51,9 @@ func BenchmarkPlanChanges(b *testing.B) {
 			if c.noRestart && ts[i].ChangeMode == template.ChangeModeRestart {
 				continue
 			}
-			changes = append(changes, change{template: i, inputsChanged: true})
+			changes = append(changes, change{template: i})
 		}
-		in := planInput{templates: ts, windows: make([]time.Duration, len(ts)), changes: changes, running: true, now: now, rand: 0.5}
+		in := planInput{templates: ts, changes: changes, running: true, rand: 0.5}
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {
@@ -96,14 +96,24 @@ func BenchmarkParseDotenv(b *testing.B) {
 }
 
 // BenchmarkNew builds a runner (defaults, task dir, every template parsed
-// with the runner's functions): the per-task cost of starting a task
-// before any request.
+// with the runner's functions, stale temporary files looked for): the
+// per-task cost of starting a task before any request. The task dir holds
+// the templates' files already (a restore), all in one directory.
 func BenchmarkNew(b *testing.B) {
-	for _, n := range []int{3, 500} {
+	for _, n := range []int{3, 500, 2000} {
 		ts := benchTemplates(n)
 		b.Run(fmt.Sprintf("%dtpl", n), func(b *testing.B) {
 			b.ReportAllocs()
 			dir := b.TempDir()
+			if err := os.MkdirAll(filepath.Join(dir, "local"), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			for _, t := range ts {
+				if err := os.WriteFile(filepath.Join(dir, t.Destination), []byte("v"), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				r, err := New(Config{Task: "bench", Dir: dir, Templates: ts,
 					VaultCluster: &template.VaultCluster{Name: "default", Address: "http://127.0.0.1:8200"}})

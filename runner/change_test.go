@@ -155,7 +155,7 @@ func TestChangeDuringRestartIsHandledAfterIt(t *testing.T) {
 	}
 }
 
-func TestUnstableTemplateFiresAtMostOncePerWindow(t *testing.T) {
+func TestUnstableTemplateIsRewrittenOnlyWhenItsDataChanges(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t,
 		// Changes on every execution, whatever the data.
@@ -170,17 +170,18 @@ func TestUnstableTemplateFiresAtMostOncePerWindow(t *testing.T) {
 	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "1")
 	r := start(t, cfg)
 	waitFirst(t, r)
+	stamp := readFile(t, filepath.Join(cfg.Dir, "local/stamp.conf"))
 	task.setRunning(true)
 
 	// Each data change re-executes every template: stamp.conf changes
-	// without new data.
+	// without new data. It is reported, not rewritten, and fires nothing.
 	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "22")
-	if diff := cmp.Diff([]string{"signal SIGUSR1", "signal SIGHUP"}, task.waitCalls(t, 2)); diff != "" {
+	ev.wait(t, "unstable reported", kindFor(KindUnstable, "local/stamp.conf"))
+	if diff := cmp.Diff([]string{"signal SIGHUP"}, task.waitCalls(t, 1)); diff != "" {
 		t.Errorf("first change, calls (-want +got):\n%s", diff)
 	}
-	ev.wait(t, "unstable reported", kindFor(KindUnstable, "local/stamp.conf"))
 	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "333")
-	if diff := cmp.Diff([]string{"signal SIGUSR1", "signal SIGHUP", "signal SIGHUP"}, task.waitCalls(t, 3)); diff != "" {
+	if diff := cmp.Diff([]string{"signal SIGHUP", "signal SIGHUP"}, task.waitCalls(t, 2)); diff != "" {
 		t.Errorf("second change, calls (-want +got):\n%s", diff)
 	}
 	if !r.Status().Templates[0].Unstable {
@@ -188,6 +189,64 @@ func TestUnstableTemplateFiresAtMostOncePerWindow(t *testing.T) {
 	}
 	if n := ev.count(kind(KindUnstable)); n != 1 {
 		t.Errorf("%d unstable events, want 1", n)
+	}
+	if got := readFile(t, filepath.Join(cfg.Dir, "local/stamp.conf")); got != stamp {
+		t.Errorf("stamp.conf rewritten without new data: %q, was %q", got, stamp)
+	}
+	if n := ev.count(kindFor(KindRendered, "local/stamp.conf")); n != 1 {
+		t.Errorf("stamp.conf rendered %d times, want 1", n)
+	}
+}
+
+// TestUnstableTemplatesWithWaitsDoNotFeedEachOther is nomad#20618: two
+// templates with {{ timestamp }} and different waits. Each one's
+// quiescence timer re-executed the other, whose output had changed, which
+// scheduled its own timer… (~28 writes/s, a restart every window). An
+// unstable change schedules nothing: once the data change is handled,
+// nothing is left to wake the runner.
+func TestUnstableTemplatesWithWaitsDoNotFeedEachOther(t *testing.T) {
+	t.Parallel()
+	wait := func(min, max time.Duration) func(*template.Template) {
+		return func(t *template.Template) { t.Wait = &template.Wait{Min: dur(min), Max: dur(max)} }
+	}
+	cfg := testConfig(t,
+		data("local/a.conf", `{{ timestamp "2006-01-02T15:04:05.000000000Z07:00" }} {{ file "local/in" }}`,
+			mode(template.ChangeModeRestart), wait(10*time.Millisecond, 20*time.Millisecond)),
+		data("local/b.conf", `{{ timestamp "2006-01-02T15:04:05.000000000Z07:00" }}`,
+			mode(template.ChangeModeRestart), wait(30*time.Millisecond, 40*time.Millisecond)),
+	)
+	task := newFakeTask(false)
+	cfg.Lifecycle = task
+	ev := newEvents()
+	cfg.Events = ev
+	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "1")
+	r := start(t, cfg)
+	waitFirst(t, r)
+	task.setRunning(true)
+
+	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "22")
+	// a.conf is written once its wait is over, in the pass its timer
+	// fires; b.conf, re-executed then and before, is unstable.
+	ev.wait(t, "a.conf re-rendered", ev.nth(KindRendered, "local/a.conf", 2))
+	ev.wait(t, "b.conf unstable", kindFor(KindUnstable, "local/b.conf"))
+	if diff := cmp.Diff([]string{"restart"}, task.waitCalls(t, 1)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	r.Stop()
+	// The loop has returned: its state can be read.
+	for _, ts := range r.tmpls {
+		if !ts.quiet.due.IsZero() {
+			t.Errorf("%s: quiescence still scheduled for %v", ts.spec.Destination, ts.quiet.due)
+		}
+	}
+	if wake := r.nextWake(time.Time{}); !wake.IsZero() {
+		t.Errorf("the runner would wake at %v with nothing to do", wake)
+	}
+	if n := ev.count(kindFor(KindRendered, "local/b.conf")); n != 1 {
+		t.Errorf("b.conf rendered %d times, want 1 (the first render)", n)
+	}
+	if n := ev.count(kindFor(KindRendered, "local/a.conf")); n != 2 {
+		t.Errorf("a.conf rendered %d times, want 2", n)
 	}
 }
 

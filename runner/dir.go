@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/tmplrun/tmplrun/sandbox"
 )
@@ -50,3 +52,30 @@ func (d *taskDir) Close() error {
 	}
 	return err
 }
+
+// removeStaleTemps removes the temporary files of writes that were
+// interrupted (tmplrun killed mid-write) from the directories of the
+// task's destinations: each directory is read once, and only our own
+// temporary files older than a minute go — never another writer's in
+// progress (see sandbox.Dir.RemoveStaleTemps).
+func (r *Runner) removeStaleTemps() {
+	seen := map[string]bool{}
+	var dirs []string
+	for _, t := range r.cfg.Templates {
+		if d := filepath.Dir(t.Destination); !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	removed, err := r.dir.RemoveStaleTemps(dirs, time.Now().Add(-staleTempAge))
+	if len(removed) > 0 {
+		r.log.Info("removed temporary files of interrupted writes", "files", removed)
+	}
+	if err != nil {
+		r.log.Warn("removing temporary files of interrupted writes", "err", err)
+	}
+}
+
+// staleTempAge is how old a temporary file must be to be removed: no
+// write takes that long.
+const staleTempAge = time.Minute

@@ -28,10 +28,26 @@ type dispatcher struct {
 
 	state   planState // run's goroutine only
 	actions sync.WaitGroup
+
+	// splay waits d before a plan's actions, false when ctx ends first
+	// (tests replace it to act at a moment of their choosing).
+	splay func(ctx context.Context, d time.Duration) bool
 }
 
 func newDispatcher(r *Runner) *dispatcher {
-	return &dispatcher{r: r, wake: make(chan struct{}, 1)}
+	return &dispatcher{r: r, wake: make(chan struct{}, 1), splay: sleepCtx}
+}
+
+// sleepCtx waits d, or until ctx ends (false).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (d *dispatcher) poke() {
@@ -50,7 +66,8 @@ func (d *dispatcher) enqueue(cs []change, token bool) {
 	d.poke()
 }
 
-// started asks for the run_on_first_render scripts, once.
+// started asks for the run_on_first_render scripts, once: the planner runs
+// them as an action of their own, never during another one (a restart).
 func (d *dispatcher) started() {
 	d.mu.Lock()
 	if !d.firstSeen {
@@ -64,7 +81,6 @@ func (d *dispatcher) run(ctx context.Context) {
 	defer d.actions.Wait()
 	r := d.r
 	specs := r.cfg.Templates
-	windows := r.windows()
 	var actionDone chan struct{}
 	for {
 		select {
@@ -79,19 +95,13 @@ func (d *dispatcher) run(ctx context.Context) {
 		cs, token, first := d.queue, d.token, d.firstStart
 		d.queue, d.token, d.firstStart = nil, false, false
 		d.mu.Unlock()
-		if first {
-			d.spawn(func() { d.firstScripts(ctx) })
-		}
 		p, st := planChanges(planInput{
-			templates: specs, windows: windows, vault: r.cfg.Vault,
-			changes: cs, token: token,
-			running: r.lc.IsRunning(), now: time.Now(), rand: rand.Float64(),
+			templates: specs, vault: r.cfg.Vault,
+			changes: cs, token: token, firstStart: first,
+			running: r.lc.IsRunning(), rand: rand.Float64(),
 		}, d.state)
 		d.state = st
 		for _, n := range p.notes {
-			if n.kind == KindUnstable {
-				r.markUnstable(n.template)
-			}
 			r.emit(Event{Kind: n.kind, Template: n.template, Templates: n.templates, Mode: n.mode,
 				Signal: n.signal, Token: n.token, Message: n.message})
 		}
@@ -114,19 +124,20 @@ func (d *dispatcher) spawn(f func()) {
 	}()
 }
 
-// execute waits the splay, then restarts, or signals and runs scripts.
+// execute waits the splay, then restarts, or signals and runs scripts. A
+// task that stopped meanwhile is not restarted or signalled: that is an
+// event (change-skipped), not a failure (nomad#5459).
 func (d *dispatcher) execute(ctx context.Context, p plan) {
 	r := d.r
-	if p.splay > 0 {
-		t := time.NewTimer(p.splay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
+	if p.splay > 0 && !d.splay(ctx, p.splay) {
+		return
 	}
 	if p.restart {
+		if !r.lc.IsRunning() {
+			r.emit(Event{Kind: KindChangeSkipped, Mode: template.ChangeModeRestart, Templates: p.templates[""],
+				Message: p.restartReason + "; task not running, restart skipped"})
+			return
+		}
 		if err := r.lc.Restart(ctx, p.restartReason); err != nil && ctx.Err() == nil {
 			r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeRestart,
 				Message: "restart failed: " + r.redactor().redact(err.Error())})
@@ -134,12 +145,28 @@ func (d *dispatcher) execute(ctx context.Context, p plan) {
 		return
 	}
 	for _, sig := range p.signals {
-		if err := r.lc.Signal(ctx, sig); err != nil && ctx.Err() == nil {
+		if !r.lc.IsRunning() {
+			d.signalSkipped(p, sig)
+			continue
+		}
+		err := r.lc.Signal(ctx, sig)
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case !r.lc.IsRunning():
+			// It stopped between the check and the signal.
+			d.signalSkipped(p, sig)
+		default:
 			r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeSignal, Signal: sig,
 				Message: fmt.Sprintf("sending %s failed: %s", sig, r.redactor().redact(err.Error()))})
 		}
 	}
 	d.runScripts(ctx, p.scripts)
+}
+
+func (d *dispatcher) signalSkipped(p plan, sig string) {
+	dests := p.templates[sig]
+	d.r.emit(Event{Kind: KindChangeSkipped, Mode: template.ChangeModeSignal, Signal: sig, Templates: dests,
+		Message: fmt.Sprintf("%s; task not running, %s not sent", restartMessage(dests, false), sig)})
 }
 
 // runScripts runs change scripts concurrently and waits for them all.
@@ -162,7 +189,9 @@ func (d *dispatcher) runScript(ctx context.Context, s scriptAction) {
 		timeout = template.DefaultScriptTimeout
 	}
 	sctx, cancel := context.WithTimeout(ctx, timeout)
+	began := time.Now()
 	code, err := r.lc.Exec(sctx, s.script)
+	took := time.Since(began)
 	timedOut := errors.Is(sctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if ctx.Err() != nil {
@@ -177,11 +206,15 @@ func (d *dispatcher) runScript(ctx context.Context, s scriptAction) {
 	case code != 0:
 		problem = fmt.Sprintf("exited with code %d", code)
 	default:
+		r.emit(Event{Kind: KindChangeDone, Mode: template.ChangeModeScript, Templates: s.templates,
+			ExitCode: 0, Duration: took,
+			Message: fmt.Sprintf("change script %s for %s done (exit 0, %s)", s.script.Command, strings.Join(s.templates, ", "), took.Round(time.Millisecond))})
 		return
 	}
 	msg := fmt.Sprintf("change script %s for %s %s", s.script.Command, strings.Join(s.templates, ", "), problem)
 	if !s.script.FailOnError {
-		r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates, Message: msg})
+		r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates,
+			ExitCode: code, Duration: took, Message: msg})
 		return
 	}
 	r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates,
@@ -190,19 +223,4 @@ func (d *dispatcher) runScript(ctx context.Context, s scriptAction) {
 		r.emit(Event{Kind: KindChangeFailed, Templates: s.templates,
 			Message: "killing the task failed: " + r.redactor().redact(err.Error())})
 	}
-}
-
-// firstScripts runs the run_on_first_render change scripts.
-func (d *dispatcher) firstScripts(ctx context.Context) {
-	var scripts []scriptAction
-	for _, t := range d.r.cfg.Templates {
-		if t.ChangeMode == template.ChangeModeScript && t.ChangeScript != nil && t.ChangeScript.RunOnFirstRender {
-			scripts = addScript(scripts, t)
-		}
-	}
-	for _, s := range scripts {
-		d.r.emit(Event{Kind: KindChange, Mode: template.ChangeModeScript, Templates: s.templates,
-			Message: fmt.Sprintf("task started; running %s for %s (run_on_first_render)", s.script.Command, strings.Join(s.templates, ", "))})
-	}
-	d.runScripts(ctx, scripts)
 }

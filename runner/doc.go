@@ -10,9 +10,10 @@
 // every file through the task dir's os.Root, atomically, and skips
 // identical content; it decides what to do about changes with a pure
 // planner (restart wins; else each distinct signal once, then every script
-// at once; splay; changes during a restart kept; unstable templates fire
-// at most once per window); it switches tokens in place without
-// re-fetching any secret.
+// at once; splay; changes during a restart kept); a template whose output
+// changes without new data (timestamp) is reported, not rewritten, and
+// fires nothing until its data changes; it switches tokens in place
+// without re-fetching any secret.
 //
 //	r, err := runner.New(runner.Config{
 //		Task: "web", Dir: "/srv/web", Templates: task.Templates,

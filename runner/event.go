@@ -27,11 +27,16 @@ const (
 	// KindChangeSkipped: an action was not needed or not possible, e.g. a
 	// signal for a task that is not running.
 	KindChangeSkipped Kind = "change-skipped"
-	// KindChangeFailed: a restart, signal or script failed.
+	// KindChangeFailed: a restart, signal or script failed (for a
+	// script: ExitCode and Duration are set when it ran to an exit).
 	KindChangeFailed Kind = "change-failed"
+	// KindChangeDone: a change script exited 0; Duration is how long it
+	// ran.
+	KindChangeDone Kind = "change-done"
 	// KindUnstable: a template's output changes although its data did
-	// not (timestamp, random values); its change mode now fires at most
-	// once per quiescence window.
+	// not (timestamp, random values); reported once. Such a change is
+	// not written and fires nothing: the template is rewritten, and its
+	// change mode fires, only when its own data changes.
 	KindUnstable Kind = "unstable-template"
 	// KindDependencyError: fetching a dependency failed (it is retried);
 	// one event per new error message of a dependency.
@@ -42,8 +47,6 @@ const (
 	// started failing (network error or 5xx) / succeed again.
 	KindVaultUnreachable Kind = "vault-unreachable"
 	KindVaultReachable   Kind = "vault-reachable"
-	// KindTokenChanged: a new Vault token replaced the old one in place.
-	KindTokenChanged Kind = "token-changed"
 	// KindFatal: the runner stopped on an error (first_render_timeout,
 	// Vault retries exhausted); Runner.Err returns it.
 	KindFatal Kind = "fatal"
@@ -72,6 +75,10 @@ type Event struct {
 	// Missing lists the dependencies still missing (KindMissing).
 	Missing []string
 	// Token is true when a KindChange was caused by a new Vault token.
-	Token   bool
-	Message string
+	Token bool
+	// ExitCode and Duration describe a change script that ran
+	// (KindChangeDone, KindChangeFailed).
+	ExitCode int
+	Duration time.Duration
+	Message  string
 }

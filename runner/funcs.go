@@ -69,15 +69,17 @@ func (r *Runner) funcMap(t *tmplState, denied []string) map[string]any {
 				return nil, err
 			}
 			var d dep.Dependency
+			var p pauser
 			if len(args) == 1 {
 				d, err = dep.NewVaultReadQuery(args[0])
 			} else {
 				d, err = dep.NewVaultWriteQuery(args[0], data)
+				p = writePauser{path: args[0], data: data}
 			}
 			if err != nil {
 				return nil, err
 			}
-			v, ok := r.recall(t, r.track(d))
+			v, ok := r.recall(t, r.track(d, p))
 			if !ok {
 				return nil, nil
 			}
@@ -91,7 +93,7 @@ func (r *Runner) funcMap(t *tmplState, denied []string) map[string]any {
 			if err != nil {
 				return nil, err
 			}
-			v, ok := r.recall(t, r.track(d))
+			v, ok := r.recall(t, r.track(d, nil))
 			if !ok {
 				return nil, nil
 			}
@@ -109,11 +111,12 @@ func (r *Runner) funcMap(t *tmplState, denied []string) map[string]any {
 			// consul-template reads the current certificate back from the
 			// destination (os.ReadFile, not confined) to renew it from its
 			// own expiry.
-			d, err := dep.NewVaultPKIQuery(args[0], filepath.Join(r.dir.Path(), t.spec.Destination), data)
+			file := filepath.Join(r.dir.Path(), t.spec.Destination)
+			d, err := dep.NewVaultPKIQuery(args[0], file, data)
 			if err != nil {
 				return nil, err
 			}
-			v, ok := r.recall(t, r.track(d))
+			v, ok := r.recall(t, r.track(d, pkiPauser{path: args[0], file: file, data: data}))
 			if !ok {
 				return nil, nil
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
@@ -24,14 +25,19 @@ import (
 //   - the renewal threshold of non-renewable leases is consul-template's
 //     default (0.9);
 //   - consul-template's log lines go to the first runner's logger at debug
-//     level, with component=consul-template ([TRACE] lines are dropped).
-//     This redirects the global log package for the whole process, so it
-//     is done only when nobody redirected it before (its writer is still
-//     os.Stderr); an embedder that routes log itself keeps its routing.
+//     level, with component=consul-template ([TRACE] lines are dropped) —
+//     also when that logger is slog's default one (nil Logger): since
+//     slog's default handler writes through the log package, the lines
+//     are then written to stderr as debug records by a text handler of
+//     our own, shown only when slog's default level lets debug through
+//     (slog.SetLogLoggerLevel). This redirects the global log package for
+//     the whole process: other users of log get the same treatment. It is
+//     done when log still writes to os.Stderr or to slog (slog.SetDefault
+//     routes it there, at info level); an embedder that pointed log at a
+//     writer of its own keeps its routing.
 var (
-	globalsOnce  sync.Once
-	globalLease  time.Duration
-	globalLogger *slog.Logger
+	globalsOnce sync.Once
+	globalLease time.Duration
 )
 
 func setProcessGlobals(lease time.Duration, logger *slog.Logger) {
@@ -39,16 +45,46 @@ func setProcessGlobals(lease time.Duration, logger *slog.Logger) {
 		globalLease = lease
 		dep.SetVaultDefaultLeaseDuration(lease)
 		dep.SetVaultLeaseRenewalThreshold(0.9)
-		if log.Writer() == os.Stderr && !isDefaultSlog(logger) {
-			globalLogger = logger.With("component", "consul-template")
+		if w := logWriter(log.Writer(), logger, os.Stderr); w != nil {
 			log.SetFlags(0)
-			log.SetOutput(slogWriter{globalLogger})
+			log.SetOutput(w)
 		}
 	})
 	if lease != globalLease {
 		logger.Warn("vault_default_lease_duration is process-wide in consul-template; keeping the first runner's",
 			"wanted", lease, "kept", globalLease)
 	}
+}
+
+// logWriter is where the log package should write consul-template's
+// lines (current is where it writes now, stderr the process's stderr), or
+// nil to leave it alone.
+func logWriter(current io.Writer, logger *slog.Logger, stderr io.Writer) io.Writer {
+	if current != stderr && !isSlogBridge(current) {
+		return nil // the embedder routed log itself
+	}
+	if isDefaultSlog(logger) {
+		// Its records go through the log package: they would come back.
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: defaultSlogLevel{}}))
+	}
+	return slogWriter{logger.With("component", "consul-template")}
+}
+
+// isSlogBridge reports whether w is slog's writer behind the log package
+// (installed by slog.SetDefault).
+func isSlogBridge(w io.Writer) bool {
+	return fmt.Sprintf("%T", w) == "*slog.handlerWriter"
+}
+
+// defaultSlogLevel is slog's default logger's level (see
+// slog.SetLogLoggerLevel), as far as debug records are concerned.
+type defaultSlogLevel struct{}
+
+func (defaultSlogLevel) Level() slog.Level {
+	if slog.Default().Enabled(context.Background(), slog.LevelDebug) {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // isDefaultSlog reports whether l writes through the log package itself

@@ -36,6 +36,8 @@ type fakeTask struct {
 	// restarting is signalled when Restart is entered.
 	restarting chan struct{}
 	changed    chan struct{}
+	// execFn, when set, is what Exec does after recording the call.
+	execFn func(ctx context.Context, s *template.ChangeScript) (int, error)
 }
 
 func newFakeTask(running bool) *fakeTask {
@@ -70,8 +72,11 @@ func (f *fakeTask) Signal(_ context.Context, sig string) error {
 	return nil
 }
 
-func (f *fakeTask) Exec(_ context.Context, s *template.ChangeScript) (int, error) {
+func (f *fakeTask) Exec(ctx context.Context, s *template.ChangeScript) (int, error) {
 	f.record("exec " + strings.Join(append([]string{s.Command}, s.Args...), " "))
+	if f.execFn != nil {
+		return f.execFn(ctx, s)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.exit, nil

@@ -116,7 +116,7 @@ func (r *Runner) nextWake(deadline time.Time) time.Time {
 		earlier(deadline)
 	}
 	for _, t := range r.tmpls {
-		earlier(t.waitDue)
+		earlier(t.quiet.due)
 	}
 	earlier(r.recheck)
 	return wake
@@ -126,12 +126,12 @@ func (r *Runner) nextWake(deadline time.Time) time.Time {
 func (r *Runner) dueTemplates(now time.Time) map[int]bool {
 	var fired map[int]bool
 	for i, t := range r.tmpls {
-		if !t.waitDue.IsZero() && !now.Before(t.waitDue) {
+		if !t.quiet.due.IsZero() && !now.Before(t.quiet.due) {
 			if fired == nil {
 				fired = map[int]bool{}
 			}
 			fired[i] = true
-			t.waitDue = time.Time{}
+			t.quiet.due = time.Time{}
 		}
 	}
 	return fired

@@ -72,20 +72,23 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		}
 		fp := r.fingerprint(t.used)
 		sum := sha256.Sum256(out)
-		if t.rendered && t.wait.enabled() && !fired[i] && !r.once {
-			if sum == t.sum {
-				t.waitFirst, t.waitDue = time.Time{}, time.Time{}
-				continue
-			}
-			if t.waitDue.IsZero() || fp != t.waitFP {
-				if t.waitFirst.IsZero() {
-					t.waitFirst = now
-				}
-				t.waitDue, t.waitFP = quiescenceDue(t.waitFirst, now, t.wait), fp
-			}
+		var o outcome
+		o, t.quiet = decideRender(renderInput{
+			first:         !t.rendered || r.once,
+			dataChanged:   fp != t.fp,
+			outputChanged: sum != t.sum,
+			fired:         fired[i],
+			wait:          t.wait,
+			fp:            fp,
+			now:           now,
+		}, t.quiet)
+		switch o {
+		case outcomeWait:
+			continue
+		case outcomeUnstable:
+			r.unstable(t)
 			continue
 		}
-		t.waitFirst, t.waitDue = time.Time{}, time.Time{}
 		var env map[string]string
 		if t.spec.Env {
 			if env, err = parseDotenv(out); err != nil {
@@ -107,8 +110,6 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		if w.env != nil {
 			t.env = w.env
 		}
-		first := !t.rendered
-		inputsChanged := first || w.fp != t.fp
 		t.fp, t.sum, t.lastRender, t.rendered = w.fp, w.sum, now, true
 		if t.spec.Once || r.once {
 			t.done = true
@@ -120,7 +121,7 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		t.renders++
 		r.later(Event{Kind: KindRendered, Template: t.spec.Destination,
 			Message: fmt.Sprintf("template %s rendered", t.spec.Destination)})
-		c := change{template: w.template, inputsChanged: inputsChanged}
+		c := change{template: w.template}
 		if !wasFirst {
 			// Before the first render completes nothing has read the
 			// files yet: a re-render now is part of the first render.
@@ -216,6 +217,17 @@ func (r *Runner) write(t *tmplState, out []byte) (bool, error) {
 		opts = append(opts, sandbox.Owner(uid, gid))
 	}
 	return r.dir.WriteFile(t.spec.Destination, out, opts...)
+}
+
+// unstable records and reports, once, a template whose output changes
+// although its data does not (see decideRender).
+func (r *Runner) unstable(t *tmplState) {
+	if t.unstable {
+		return
+	}
+	t.unstable = true
+	r.later(Event{Kind: KindUnstable, Template: t.spec.Destination,
+		Message: fmt.Sprintf("template %s changes on every render although its data did not change (timestamp? random?); it is rewritten, and its change_mode fires, only when its data changes", t.spec.Destination)})
 }
 
 // templateFailed records and reports a template's failure, redacted. The

@@ -10,32 +10,28 @@ import (
 )
 
 // change is one template whose file content changed after its first
-// render: the input of planChanges.
+// render: the input of planChanges. (A template whose output changes
+// without new data is not one: see decideRender.)
 type change struct {
 	// template is the index in the runner's templates.
 	template int
-	// inputsChanged is false when the output changed although none of the
-	// template's dependencies did: the template is not a function of its
-	// data (timestamp, uuid, random).
-	inputsChanged bool
 }
 
 // planInput is everything planChanges looks at. It holds no I/O: time and
 // randomness come in as values.
 type planInput struct {
 	templates []*template.Template
-	// windows[i] is template i's quiescence window: an unstable template
-	// fires at most once per window.
-	windows []time.Duration
 	// vault is the task's vault block (nil: no vault).
 	vault *template.Vault
 
 	changes []change
 	// token is true when a new Vault token replaced the old one.
 	token bool
+	// firstStart is true when the task's process has just started for the
+	// first time (Runner.TaskStarted): its run_on_first_render scripts run.
+	firstStart bool
 	// running is whether the task's process runs now.
 	running bool
-	now     time.Time
 	// rand is a random number in [0, 1) that picks the splay.
 	rand float64
 }
@@ -49,11 +45,7 @@ type planState struct {
 	inProgress   bool
 	pending      []change
 	pendingToken bool
-
-	// lastAction[i] is when a change of template i was last acted on.
-	lastAction map[int]time.Time
-	// unstable[i] is true once template i was seen changing on its own.
-	unstable map[int]bool
+	pendingFirst bool
 }
 
 // scriptAction is one change script to run and the templates it is for.
@@ -81,7 +73,10 @@ type plan struct {
 	restartReason string
 	// signals to send, each once, in order; then scripts, all at once.
 	signals []string
-	scripts []scriptAction
+	// templates are the destinations behind the restart, or behind each
+	// signal (by signal), for the events of a task that stopped meanwhile.
+	templates map[string][]string
+	scripts   []scriptAction
 	// splay is how long to wait before acting.
 	splay time.Duration
 	// deferred is true when the batch was kept for after the action in
@@ -93,52 +88,39 @@ type plan struct {
 // act reports whether the plan has anything to carry out.
 func (p plan) act() bool { return p.restart || len(p.signals) > 0 || len(p.scripts) > 0 }
 
-// planChanges decides what to do about changed templates and a new token.
-// The rules, in order:
+// planChanges decides what to do about changed templates, a new token and
+// the task's first start. The rules, in order:
 //
 //  1. While an action is in progress, everything is kept for later.
 //  2. Kept changes are merged with the new ones; a template counts once.
-//  3. A change that came without new data (an unstable template) is acted
-//     on at most once per the template's window; the first one is reported.
-//  4. Any restart (a template's change_mode, or the vault block's on a new
-//     token) wins: one restart, nothing else.
-//  5. Otherwise each distinct signal once, in template order, then every
-//     distinct script at once. noop templates are reported only.
-//  6. A task that is not running is not restarted or signalled (an event,
+//  3. Any restart (a template's change_mode, or the vault block's on a new
+//     token) wins: one restart, nothing else; a first start's scripts are
+//     kept for after it.
+//  4. Otherwise each distinct signal once, in template order, then every
+//     distinct script at once — the run_on_first_render ones of a first
+//     start among them. noop templates are reported only.
+//  5. A task that is not running is not restarted or signalled (an event,
 //     not a failure); scripts still run.
-//  7. The splay is rand × the largest splay among the acted-on templates.
+//  6. The splay is rand × the largest splay among the changed templates.
 func planChanges(in planInput, st planState) (plan, planState) {
 	st = st.clone()
 	if st.inProgress {
 		st.pending = append(st.pending, in.changes...)
 		st.pendingToken = st.pendingToken || in.token
-		return plan{deferred: len(in.changes) > 0 || in.token}, st
+		st.pendingFirst = st.pendingFirst || in.firstStart
+		return plan{deferred: len(in.changes) > 0 || in.token || in.firstStart}, st
 	}
 	changes := mergeChanges(append(st.pending, in.changes...))
 	token := in.token || st.pendingToken
-	st.pending, st.pendingToken = nil, false
+	first := in.firstStart || st.pendingFirst
+	st.pending, st.pendingToken, st.pendingFirst = nil, false, false
 
 	var p plan
-	var acted []int
+	acted := make([]int, 0, len(changes))
 	for _, c := range changes {
-		t := in.templates[c.template]
-		if !c.inputsChanged {
-			window := windowOf(in.windows, c.template)
-			if !st.unstable[c.template] {
-				st.unstable[c.template] = true
-				p.notes = append(p.notes, note{
-					kind: KindUnstable, template: t.Destination,
-					message: fmt.Sprintf("template %s changes on every render although its data did not change (timestamp? random?); its change_mode fires at most once every %s", t.Destination, window),
-				})
-			}
-			if last, ok := st.lastAction[c.template]; ok && in.now.Sub(last) < window {
-				continue
-			}
-		}
 		acted = append(acted, c.template)
-		st.lastAction[c.template] = in.now
 	}
-	if len(acted) == 0 && !token {
+	if len(acted) == 0 && !token && !first {
 		return p, st
 	}
 
@@ -148,7 +130,7 @@ func planChanges(in planInput, st planState) (plan, planState) {
 		tokenMode, tokenSignal = in.vault.ChangeMode, in.vault.ChangeSignal
 	}
 
-	// Rule 4: restart wins.
+	// Rule 3: restart wins.
 	var restartBy []string
 	for _, i := range acted {
 		if in.templates[i].ChangeMode == template.ChangeModeRestart {
@@ -161,9 +143,15 @@ func planChanges(in planInput, st planState) (plan, planState) {
 		if !in.running {
 			p.notes = append(p.notes, note{kind: KindChangeSkipped, mode: template.ChangeModeRestart,
 				templates: dests, token: token, message: msg + "; task not running, restart skipped"})
+			if first {
+				p.addFirstStart(in.templates)
+				st.inProgress = p.act()
+			}
 			return p, st
 		}
+		st.pendingFirst = first
 		p.restart = true
+		p.templates = map[string][]string{"": dests}
 		p.restartReason = msg
 		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeRestart,
 			templates: dests, token: token, message: msg + "; restarting (change_mode=restart)"})
@@ -172,7 +160,7 @@ func planChanges(in planInput, st planState) (plan, planState) {
 		return p, st
 	}
 
-	// Rule 5: signals once each, then scripts; noop is reported.
+	// Rule 4: signals once each, then scripts; noop is reported.
 	bySignal := map[string][]string{}
 	var noop []string
 	for _, i := range acted {
@@ -216,6 +204,10 @@ func planChanges(in planInput, st planState) (plan, planState) {
 			continue
 		}
 		signals = append(signals, sig)
+		if p.templates == nil {
+			p.templates = map[string][]string{}
+		}
+		p.templates[sig] = dests
 		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeSignal, signal: sig,
 			templates: dests, token: byToken,
 			message: fmt.Sprintf("%s; sending %s (change_mode=signal)", msg, sig)})
@@ -224,6 +216,9 @@ func planChanges(in planInput, st planState) (plan, planState) {
 	for _, s := range p.scripts {
 		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeScript, templates: s.templates,
 			message: fmt.Sprintf("%s; running %s (change_mode=script)", renderedMessage(s.templates), s.script.Command)})
+	}
+	if first {
+		p.addFirstStart(in.templates)
 	}
 	if p.act() {
 		p.splay = splay(in, acted)
@@ -239,24 +234,59 @@ func finishAction(st planState) planState {
 	return st
 }
 
-// mergeChanges keeps one change per template, in template order; a
-// template whose data changed in any of them counts as data-changed.
+// mergeChanges keeps one change per template, in template order.
 func mergeChanges(cs []change) []change {
-	byTmpl := map[int]bool{}
+	seen := map[int]bool{}
 	var order []int
 	for _, c := range cs {
-		prev, seen := byTmpl[c.template]
-		if !seen {
+		if !seen[c.template] {
+			seen[c.template] = true
 			order = append(order, c.template)
 		}
-		byTmpl[c.template] = prev || c.inputsChanged
 	}
 	slices.Sort(order)
 	out := make([]change, 0, len(order))
 	for _, i := range order {
-		out = append(out, change{template: i, inputsChanged: byTmpl[i]})
+		out = append(out, change{template: i})
 	}
 	return out
+}
+
+// addFirstStart adds the run_on_first_render scripts to the plan; one that
+// is already in it for a change runs once.
+func (p *plan) addFirstStart(ts []*template.Template) {
+	for _, s := range firstStartScripts(ts) {
+		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeScript, templates: s.templates,
+			message: fmt.Sprintf("task started; running %s for %s (run_on_first_render)", s.script.Command, strings.Join(s.templates, ", "))})
+		if !hasScript(p.scripts, s.script) {
+			p.scripts = append(p.scripts, s)
+		}
+	}
+}
+
+// firstStartScripts are the run_on_first_render scripts, each once.
+func firstStartScripts(ts []*template.Template) []scriptAction {
+	var scripts []scriptAction
+	for _, t := range ts {
+		if t.ChangeMode == template.ChangeModeScript && t.ChangeScript != nil && t.ChangeScript.RunOnFirstRender {
+			scripts = addScript(scripts, t)
+		}
+	}
+	return scripts
+}
+
+func hasScript(scripts []scriptAction, s *template.ChangeScript) bool {
+	for _, o := range scripts {
+		if sameScript(o.script, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameScript(a, b *template.ChangeScript) bool {
+	return a.Command == b.Command && slices.Equal(a.Args, b.Args) && a.Timeout == b.Timeout &&
+		a.FailOnError == b.FailOnError
 }
 
 func addScript(scripts []scriptAction, t *template.Template) []scriptAction {
@@ -265,9 +295,7 @@ func addScript(scripts []scriptAction, t *template.Template) []scriptAction {
 		return scripts
 	}
 	for i := range scripts {
-		o := scripts[i].script
-		if o.Command == s.Command && slices.Equal(o.Args, s.Args) && o.Timeout == s.Timeout &&
-			o.FailOnError == s.FailOnError {
+		if sameScript(scripts[i].script, s) {
 			scripts[i].templates = append(scripts[i].templates, t.Destination)
 			return scripts
 		}
@@ -286,13 +314,6 @@ func splay(in planInput, acted []int) time.Duration {
 		d = largest - 1
 	}
 	return d
-}
-
-func windowOf(windows []time.Duration, i int) time.Duration {
-	if i < len(windows) && windows[i] > 0 {
-		return windows[i]
-	}
-	return minUnstableWindow
 }
 
 func destinations(ts []*template.Template, idx []int) []string {
@@ -322,18 +343,6 @@ func restartMessage(dests []string, token bool) string {
 }
 
 func (st planState) clone() planState {
-	out := planState{
-		inProgress:   st.inProgress,
-		pending:      slices.Clone(st.pending),
-		pendingToken: st.pendingToken,
-		lastAction:   make(map[int]time.Time, len(st.lastAction)),
-		unstable:     make(map[int]bool, len(st.unstable)),
-	}
-	for k, v := range st.lastAction {
-		out.lastAction[k] = v
-	}
-	for k, v := range st.unstable {
-		out.unstable[k] = v
-	}
-	return out
+	st.pending = slices.Clone(st.pending)
+	return st
 }

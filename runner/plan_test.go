@@ -92,11 +92,10 @@ func TestPlanChanges(t *testing.T) {
 	scriptG := tmpl("g.conf", template.ChangeModeScript, withScript("./other"))
 	noopH := tmpl("h.conf", template.ChangeModeNoop)
 	all := []*template.Template{restartA, hupB, hupC, usr1D, scriptE, scriptF, scriptG, noopH}
-	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 	data := func(idx ...int) []change {
 		var cs []change
 		for _, i := range idx {
-			cs = append(cs, change{template: i, inputsChanged: true})
+			cs = append(cs, change{template: i})
 		}
 		return cs
 	}
@@ -244,50 +243,6 @@ func TestPlanChanges(t *testing.T) {
 				Message: "vault token replaced (change_mode=noop)"}}},
 		},
 		{
-			name: "unstable template: the first change without new data is acted on and reported",
-			in:   planInput{changes: []change{{template: 0}}, windows: []time.Duration{time.Minute}, running: true, now: now},
-			want: planView{Restart: true, Notes: []noteView{
-				{Kind: KindUnstable, Templates: []string{"a.conf"},
-					Message: "template a.conf changes on every render although its data did not change (timestamp? random?); its change_mode fires at most once every 1m0s"},
-				{Kind: KindChange, Mode: "restart", Templates: []string{"a.conf"},
-					Message: "template a.conf re-rendered; restarting (change_mode=restart)"}}},
-			wantInProgress: true,
-		},
-		{
-			name: "unstable template: another change within the window is not acted on",
-			in:   planInput{changes: []change{{template: 0}}, windows: []time.Duration{time.Minute}, running: true, now: now},
-			state: planState{unstable: map[int]bool{0: true},
-				lastAction: map[int]time.Time{0: now.Add(-59 * time.Second)}},
-			want: planView{},
-		},
-		{
-			name: "unstable template: once the window is over it fires again",
-			in:   planInput{changes: []change{{template: 0}}, windows: []time.Duration{time.Minute}, running: true, now: now},
-			state: planState{unstable: map[int]bool{0: true},
-				lastAction: map[int]time.Time{0: now.Add(-time.Minute)}},
-			want: planView{Restart: true, Notes: []noteView{{Kind: KindChange, Mode: "restart", Templates: []string{"a.conf"},
-				Message: "template a.conf re-rendered; restarting (change_mode=restart)"}}},
-			wantInProgress: true,
-		},
-		{
-			name: "unstable template: a change with new data is always acted on",
-			in:   planInput{changes: data(0), windows: []time.Duration{time.Minute}, running: true, now: now},
-			state: planState{unstable: map[int]bool{0: true},
-				lastAction: map[int]time.Time{0: now.Add(-time.Second)}},
-			want: planView{Restart: true, Notes: []noteView{{Kind: KindChange, Mode: "restart", Templates: []string{"a.conf"},
-				Message: "template a.conf re-rendered; restarting (change_mode=restart)"}}},
-			wantInProgress: true,
-		},
-		{
-			name: "a suppressed unstable change does not hide the others of its batch",
-			in: planInput{changes: []change{{template: 0}, {template: 1, inputsChanged: true}},
-				windows: []time.Duration{time.Minute, time.Minute}, running: true, now: now},
-			state: planState{unstable: map[int]bool{0: true}, lastAction: map[int]time.Time{0: now}},
-			want: planView{Signals: []string{"SIGHUP"}, Notes: []noteView{{Kind: KindChange, Mode: "signal", Signal: "SIGHUP",
-				Templates: []string{"b.conf"}, Message: "template b.conf re-rendered; sending SIGHUP (change_mode=signal)"}}},
-			wantInProgress: true,
-		},
-		{
 			name: "a template listed twice in a batch counts once",
 			in:   planInput{changes: append(data(1), change{template: 1}), running: true},
 			want: planView{Signals: []string{"SIGHUP"}, Notes: []noteView{{Kind: KindChange, Mode: "signal", Signal: "SIGHUP",
@@ -300,9 +255,6 @@ func TestPlanChanges(t *testing.T) {
 			t.Parallel()
 			in := tc.in
 			in.templates = all
-			if in.now.IsZero() {
-				in.now = now
-			}
 			got, st := planChanges(in, tc.state)
 			if diff := cmp.Diff(tc.want, view(got), cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("plan (-want +got):\n%s", diff)
@@ -322,19 +274,18 @@ func TestPlanKeepsChangesDuringAnAction(t *testing.T) {
 		tmpl("a.conf", template.ChangeModeRestart),
 		tmpl("b.conf", template.ChangeModeSignal),
 	}
-	now := time.Now()
-	p, st := planChanges(planInput{templates: ts, changes: []change{{0, true}}, running: true, now: now}, planState{})
+	p, st := planChanges(planInput{templates: ts, changes: []change{{0}}, running: true}, planState{})
 	if !p.restart || !st.inProgress {
 		t.Fatalf("first plan: restart=%v inProgress=%v, want a restart in progress", p.restart, st.inProgress)
 	}
 	// During the restart: the task is not running and b changes.
-	p, st = planChanges(planInput{templates: ts, changes: []change{{1, true}}, running: false, now: now}, st)
+	p, st = planChanges(planInput{templates: ts, changes: []change{{1}}, running: false}, st)
 	if p.act() || !p.deferred {
 		t.Fatalf("during the restart: %+v, want the change kept", view(p))
 	}
 	// The restart is over: the kept change is acted on.
 	st = finishAction(st)
-	p, st = planChanges(planInput{templates: ts, running: true, now: now}, st)
+	p, st = planChanges(planInput{templates: ts, running: true}, st)
 	if diff := cmp.Diff([]string{"SIGHUP"}, p.signals); diff != "" {
 		t.Errorf("after the restart, signals (-want +got):\n%s", diff)
 	}
@@ -346,9 +297,89 @@ func TestPlanKeepsChangesDuringAnAction(t *testing.T) {
 func TestPlanStateIsNotShared(t *testing.T) {
 	t.Parallel()
 	ts := []*template.Template{tmpl("a.conf", template.ChangeModeNoop)}
-	st := planState{lastAction: map[int]time.Time{}}
-	planChanges(planInput{templates: ts, changes: []change{{0, true}}, running: true, now: time.Now()}, st)
-	if len(st.lastAction) != 0 {
-		t.Errorf("planChanges modified its input state: %v", st.lastAction)
+	// Kept changes with room to grow: planning must not append in place.
+	st := planState{inProgress: true, pending: make([]change, 1, 4)}
+	_, next := planChanges(planInput{templates: ts, changes: []change{{7}}, running: true}, st)
+	if got := st.pending[:2]; got[1] != (change{}) {
+		t.Errorf("planChanges modified its input state: %v", got)
+	}
+	if diff := cmp.Diff([]change{{0}, {7}}, next.pending, cmp.AllowUnexported(change{})); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+}
+
+// TestPlanFirstStart: run_on_first_render scripts are an action of the
+// planner, so that they never overlap another action (a restart).
+func TestPlanFirstStart(t *testing.T) {
+	t.Parallel()
+	onFirst := func(t *template.Template) { t.ChangeScript.RunOnFirstRender = true }
+	ts := []*template.Template{
+		tmpl("a.conf", template.ChangeModeRestart),
+		tmpl("b.conf", template.ChangeModeScript, withScript("./warm"), onFirst),
+		tmpl("c.conf", template.ChangeModeScript, withScript("./warm"), onFirst), // the same script
+		tmpl("d.conf", template.ChangeModeScript, withScript("./other")),
+	}
+	warm := noteView{Kind: KindChange, Mode: "script", Templates: []string{"b.conf", "c.conf"},
+		Message: "task started; running ./warm for b.conf, c.conf (run_on_first_render)"}
+	tests := []struct {
+		name           string
+		in             planInput
+		state          planState
+		want           planView
+		wantInProgress bool
+		wantPending    bool
+	}{
+		{
+			name:           "first start: each run_on_first_render script once",
+			in:             planInput{firstStart: true, running: true},
+			want:           planView{Scripts: [][]string{{"b.conf", "c.conf"}}, Notes: []noteView{warm}},
+			wantInProgress: true,
+		},
+		{
+			name:           "during an action (a restart) it is kept",
+			in:             planInput{firstStart: true, running: true},
+			state:          planState{inProgress: true},
+			want:           planView{Deferred: true},
+			wantInProgress: true, wantPending: true,
+		},
+		{
+			name:           "kept, it runs once the action is over",
+			in:             planInput{running: true},
+			state:          planState{pendingFirst: true},
+			want:           planView{Scripts: [][]string{{"b.conf", "c.conf"}}, Notes: []noteView{warm}},
+			wantInProgress: true,
+		},
+		{
+			name: "with a restart in the same batch: the restart alone, the scripts after it",
+			in:   planInput{firstStart: true, changes: []change{{0}}, running: true},
+			want: planView{Restart: true, Notes: []noteView{{Kind: KindChange, Mode: "restart", Templates: []string{"a.conf"},
+				Message: "template a.conf re-rendered; restarting (change_mode=restart)"}}},
+			wantInProgress: true, wantPending: true,
+		},
+		{
+			name: "with other scripts: all at once; a script changed and started runs once",
+			in:   planInput{firstStart: true, changes: []change{{1}, {3}}, running: true},
+			want: planView{Scripts: [][]string{{"b.conf"}, {"d.conf"}}, Notes: []noteView{
+				{Kind: KindChange, Mode: "script", Templates: []string{"b.conf"},
+					Message: "template b.conf re-rendered; running ./warm (change_mode=script)"},
+				{Kind: KindChange, Mode: "script", Templates: []string{"d.conf"},
+					Message: "template d.conf re-rendered; running ./other (change_mode=script)"},
+				warm}},
+			wantInProgress: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := tc.in
+			in.templates = ts
+			got, st := planChanges(in, tc.state)
+			if diff := cmp.Diff(tc.want, view(got), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("plan (-want +got):\n%s", diff)
+			}
+			if st.inProgress != tc.wantInProgress || st.pendingFirst != tc.wantPending {
+				t.Errorf("inProgress, pendingFirst = %v, %v; want %v, %v", st.inProgress, st.pendingFirst, tc.wantInProgress, tc.wantPending)
+			}
+		})
 	}
 }

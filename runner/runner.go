@@ -132,6 +132,9 @@ func newRunner(cfg Config, once bool) (*Runner, error) {
 		return nil, fmt.Errorf("runner %s: %w", cfg.Task, err)
 	}
 	r.dir = dir
+	if cfg.DryRun == nil {
+		r.removeStaleTemps()
+	}
 	if cfg.VaultCluster != nil {
 		ns := cfg.VaultCluster.Namespace
 		if cfg.Vault != nil && cfg.Vault.Namespace != "" {
@@ -268,8 +271,10 @@ func (r *Runner) Env() map[string]string {
 // the Vault client's token changes, nothing is re-fetched (KV data and
 // dynamic credentials stay as they are; leases keep being renewed), and
 // the vault block's change_mode (noop, signal, restart) is applied through
-// the lifecycle — coalesced with any template restart in flight. Setting
-// the current token again does nothing.
+// the lifecycle — coalesced with any template restart in flight. Before
+// the first render has completed, the token is switched and nothing is
+// applied: no process has been started on the old one. Setting the current
+// token again does nothing.
 func (r *Runner) SetToken(token string) {
 	r.mu.Lock()
 	if token == r.token {
@@ -285,7 +290,12 @@ func (r *Runner) SetToken(token string) {
 	if r.cfg.VaultCluster != nil {
 		r.clients.Vault().SetToken(token)
 	}
-	r.disp.enqueue(nil, true)
+	select {
+	case <-r.firstDone:
+		r.disp.enqueue(nil, true)
+	default:
+		r.log.Info("vault token replaced before the first render; nothing to apply")
+	}
 }
 
 // TaskStarted tells the runner that the task's process has started for the
@@ -341,12 +351,31 @@ func (r *Runner) emit(e Event) {
 	case KindFatal:
 		level = slog.LevelError
 	}
+	r.log.Log(context.Background(), level, e.Message, logAttrs(e)...)
+	if r.cfg.Events != nil {
+		r.cfg.Events.Event(e)
+	}
+}
+
+// logAttrs are the fields of e's log line beside its message: the event
+// kind and whichever of template, mode, signal, token and a script's exit
+// code and duration it has.
+func logAttrs(e Event) []any {
 	attrs := []any{"event", string(e.Kind)}
 	if e.Template != "" {
 		attrs = append(attrs, "template", e.Template)
 	}
-	r.log.Log(context.Background(), level, e.Message, attrs...)
-	if r.cfg.Events != nil {
-		r.cfg.Events.Event(e)
+	if e.Mode != "" {
+		attrs = append(attrs, "mode", e.Mode)
 	}
+	if e.Signal != "" {
+		attrs = append(attrs, "signal", e.Signal)
+	}
+	if e.Token {
+		attrs = append(attrs, "token", true)
+	}
+	if e.Duration > 0 {
+		attrs = append(attrs, "exit_code", e.ExitCode, "duration", e.Duration)
+	}
+	return attrs
 }

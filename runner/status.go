@@ -48,7 +48,8 @@ type TemplateStatus struct {
 	// LastError is the current error, "" once it renders again.
 	LastError string
 	// Unstable is true once its output was seen changing without new
-	// data; its change mode then fires at most once per window.
+	// data; such output is not written and fires nothing (only a change
+	// of its data does).
 	Unstable bool
 }
 
@@ -92,17 +93,7 @@ func (r *Runner) updateStatus() {
 		ts.LastRender, ts.LastChange = t.lastRender, t.lastChange
 		ts.Renders, ts.Errors = t.renders, t.errors
 		ts.Missing, ts.LastError = t.missingNames, t.lastErr
+		ts.Unstable = t.unstable
 	}
 	r.env = env
-}
-
-// markUnstable records a template the planner found unstable.
-func (r *Runner) markUnstable(dest string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := range r.status.Templates {
-		if r.status.Templates[i].Destination == dest {
-			r.status.Templates[i].Unstable = true
-		}
-	}
 }

@@ -15,10 +15,9 @@ import (
 
 // tmplState is one template as the runner's loop sees it.
 type tmplState struct {
-	spec   *template.Template
-	ct     *cttemplate.Template
-	wait   waitWindow
-	window time.Duration // unstable: fire at most once per window
+	spec *template.Template
+	ct   *cttemplate.Template
+	wait waitWindow
 
 	// used and missing are filled by the template functions during one
 	// execution (see funcMap).
@@ -33,9 +32,9 @@ type tmplState struct {
 	fp       uint64
 	sum      [32]byte // of the content last written
 
-	// Quiescence: first new data at waitFirst, render at waitDue.
-	waitFirst, waitDue time.Time
-	waitFP             uint64
+	quiet quiet // pending quiescence (decideRender)
+	// unstable: its output was seen changing without new data (reported).
+	unstable bool
 
 	env map[string]string // parsed output of an env template
 
@@ -67,7 +66,6 @@ func (r *Runner) buildTemplates() error {
 	}
 	for _, spec := range r.cfg.Templates {
 		t := &tmplState{spec: spec, wait: effectiveWait(spec, r.tc), used: new(dep.Set), missing: new(dep.Set)}
-		t.window = unstableWindow(t.wait)
 		ct, err := cttemplate.NewTemplate(&cttemplate.NewTemplateInput{
 			Source:           spec.Source,
 			Contents:         spec.Data,
@@ -87,13 +85,4 @@ func (r *Runner) buildTemplates() error {
 		r.tmpls = append(r.tmpls, t)
 	}
 	return nil
-}
-
-// windows are the templates' unstable windows, for the planner.
-func (r *Runner) windows() []time.Duration {
-	out := make([]time.Duration, len(r.tmpls))
-	for i, t := range r.tmpls {
-		out[i] = t.window
-	}
-	return out
 }

@@ -6,12 +6,6 @@ import (
 	"github.com/tmplrun/tmplrun/template"
 )
 
-// minUnstableWindow is the shortest window in which an unstable template
-// (one whose output changes without new data) may fire its change mode
-// once, whatever its wait says: a restart loop every few seconds is still
-// a loop.
-const minUnstableWindow = time.Minute
-
 // waitWindow is a template's effective quiescence: after new data, render
 // only once it has been quiet for min, and no later than max after the
 // first change. The zero value disables quiescence.
@@ -68,10 +62,4 @@ func quiescenceDue(first, now time.Time, w waitWindow) time.Time {
 		due = deadline
 	}
 	return due
-}
-
-// unstableWindow is how often an unstable template may fire: its
-// quiescence window, at least minUnstableWindow.
-func unstableWindow(w waitWindow) time.Duration {
-	return max(w.max, minUnstableWindow)
 }

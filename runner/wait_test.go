@@ -63,13 +63,3 @@ func TestQuiescenceDue(t *testing.T) {
 		}
 	}
 }
-
-func TestUnstableWindow(t *testing.T) {
-	t.Parallel()
-	if got := unstableWindow(waitWindow{max: 4 * time.Minute}); got != 4*time.Minute {
-		t.Errorf("window with wait max 4m = %v", got)
-	}
-	if got := unstableWindow(waitWindow{max: 2 * time.Second}); got != minUnstableWindow {
-		t.Errorf("window with wait max 2s = %v, want at least %v", got, minUnstableWindow)
-	}
-}

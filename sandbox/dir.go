@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // Dir is a task directory opened for confined access. It is safe for use
@@ -98,27 +100,40 @@ func Perm(p fs.FileMode) Option { return func(o *writeOpts) { o.perm = p } }
 func Owner(uid, gid int) Option { return func(o *writeOpts) { o.uid, o.gid = uid, gid } }
 
 // WriteFile writes data to name atomically, creating missing parent
-// directories (0755). When the file already holds exactly data with the
-// requested mode it is left alone and changed is false. A symlink at name
-// is replaced by the new file, not followed.
+// directories (0755), and reports whether the file's content changed.
+// When the file already holds exactly data with the requested mode and
+// owner it is left alone; when only its mode or owner differ (someone
+// chmodded it) it is rewritten the same way, to put them back, and changed
+// is false: the content is what it was. A symlink at name is replaced by
+// the new file, not followed.
 func (d *Dir) WriteFile(name string, data []byte, opts ...Option) (changed bool, err error) {
 	o := writeOpts{perm: 0o644, uid: -1, gid: -1}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if d.same(name, data, o) {
+	content, meta := d.same(name, data, o)
+	if content && meta {
 		return false, nil
 	}
+	if err := d.write(name, data, o); err != nil {
+		return false, err
+	}
+	return !content, nil
+}
+
+// write writes data to name atomically: a temporary file in the same
+// directory, its mode and owner set, fsynced, renamed over name.
+func (d *Dir) write(name string, data []byte, o writeOpts) error {
 	dir := filepath.Dir(name)
 	if dir != "." {
 		if err := d.root.MkdirAll(dir, 0o755); err != nil {
-			return false, fmt.Errorf("create directory for %s: %w", name, err)
+			return fmt.Errorf("create directory for %s: %w", name, err)
 		}
 	}
-	tmp := filepath.Join(dir, "."+filepath.Base(name)+".tmp-"+randomSuffix())
+	tmp := filepath.Join(dir, "."+filepath.Base(name)+tempMark+randomSuffix())
 	f, err := d.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	committed := false
 	defer func() {
@@ -128,42 +143,42 @@ func (d *Dir) WriteFile(name string, data []byte, opts ...Option) (changed bool,
 		}
 	}()
 	if _, err := f.Write(data); err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := f.Chmod(o.perm); err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if o.uid >= 0 || o.gid >= 0 {
 		if err := f.Chown(o.uid, o.gid); err != nil {
-			return false, fmt.Errorf("write %s: set owner: %w", name, err)
+			return fmt.Errorf("write %s: set owner: %w", name, err)
 		}
 	}
 	if err := f.Sync(); err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := f.Close(); err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := d.root.Rename(tmp, name); err != nil {
-		return false, fmt.Errorf("write %s: %w", name, err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	committed = true
 	d.syncDir(dir)
-	return true, nil
+	return nil
 }
 
 // same reports whether name is a regular file (not a symlink) that already
-// holds data with the requested mode and owner.
-func (d *Dir) same(name string, data []byte, o writeOpts) bool {
+// holds data (content), and whether it has the requested mode and owner
+// (meta).
+func (d *Dir) same(name string, data []byte, o writeOpts) (content, meta bool) {
 	fi, err := d.root.Lstat(name)
-	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != o.perm.Perm() || fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != o.perm&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) {
-		return false
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() != int64(len(data)) {
+		return false, false
 	}
-	if !ownerMatches(fi, o.uid, o.gid) {
-		return false
-	}
+	const special = fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky
+	meta = fi.Mode().Perm() == o.perm.Perm() && fi.Mode()&special == o.perm&special && ownerMatches(fi, o.uid, o.gid)
 	old, err := d.root.ReadFile(name)
-	return err == nil && bytes.Equal(old, data)
+	return err == nil && bytes.Equal(old, data), meta
 }
 
 // syncDir fsyncs a directory so that a rename in it survives a crash. It is
@@ -187,8 +202,78 @@ func (d *Dir) Remove(name string) error {
 	return err
 }
 
+// tempMark and a random suffix of suffixLen hex digits follow ".<name>"
+// in the name of WriteFile's temporary file for name.
+const (
+	tempMark  = ".tmp-"
+	suffixLen = 12
+)
+
+// IsTemp reports whether base (a file name without directory) is the name
+// of one of WriteFile's temporary files.
+func IsTemp(base string) bool {
+	i := strings.LastIndex(base, tempMark)
+	if len(base) < 2 || base[0] != '.' || i < 2 {
+		return false
+	}
+	suffix := base[i+len(tempMark):]
+	if len(suffix) != suffixLen {
+		return false
+	}
+	for _, c := range suffix {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveStaleTemps removes, in each of dirs (relative to the task dir),
+// WriteFile's temporary files last modified before cutoff: left by a write
+// that was interrupted (a crash, a kill) — with a cutoff in the past, never
+// a write in progress. Each directory is read once, whatever number of
+// files it holds; a missing one is skipped. It returns the paths removed
+// and every error met on the way.
+func (d *Dir) RemoveStaleTemps(dirs []string, cutoff time.Time) ([]string, error) {
+	var removed []string
+	var errs []error
+	for _, dir := range dirs {
+		f, err := d.root.Open(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		// Names only: on file systems that do not give an entry's type
+		// with its name, ReadDir would stat every file.
+		names, err := f.Readdirnames(-1)
+		f.Close()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read %s: %w", dir, err))
+		}
+		for _, name := range names {
+			if !IsTemp(name) {
+				continue
+			}
+			p := filepath.Join(dir, name)
+			fi, err := d.root.Lstat(p)
+			if err != nil || !fi.Mode().IsRegular() || !fi.ModTime().Before(cutoff) {
+				continue
+			}
+			if err := d.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+				continue
+			}
+			removed = append(removed, p)
+		}
+	}
+	return removed, errors.Join(errs...)
+}
+
 func randomSuffix() string {
-	var b [6]byte
+	var b [suffixLen / 2]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }

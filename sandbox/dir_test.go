@@ -1,9 +1,12 @@
 package sandbox
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -75,8 +78,11 @@ func TestWriteFile(t *testing.T) {
 		t.Errorf("identical write: changed=%v err=%v, want false, nil", changed, err)
 	}
 	changed, err = d.WriteFile("local/deep/app.conf", []byte("a=1\n"), Perm(0o600))
-	if err != nil || !changed {
-		t.Errorf("mode-only change: changed=%v err=%v, want true, nil", changed, err)
+	if err != nil || changed {
+		t.Errorf("mode-only change: changed=%v err=%v, want false (same content), nil", changed, err)
+	}
+	if fi, err := os.Stat(filepath.Join(d.Path(), "local/deep/app.conf")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode-only change not applied: %v %v", fi.Mode(), err)
 	}
 	changed, err = d.WriteFile("local/deep/app.conf", []byte("a=2\n"), Perm(0o600))
 	if err != nil || !changed {
@@ -166,5 +172,163 @@ func TestRemove(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(d.Path(), "local/x")); !os.IsNotExist(err) {
 		t.Errorf("file still there: %v", err)
+	}
+}
+
+// TestWriteFilePutsBackModeAndOwnerSilently: someone chmods or chowns a
+// rendered file; the next write of the same content puts them back and
+// reports no change (a change would fire the template's change_mode).
+func TestWriteFilePutsBackModeAndOwnerSilently(t *testing.T) {
+	t.Parallel()
+	d, err := Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	path := filepath.Join(d.Path(), "secrets/app.env")
+	uid, gid := -1, -1
+	if os.Geteuid() == 0 {
+		uid, gid = 4321, 4321
+	}
+	opts := []Option{Perm(0o640), Owner(uid, gid)}
+	if _, err := d.WriteFile("secrets/app.env", []byte("A=1\n"), opts...); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if uid >= 0 {
+		if err := os.Chown(path, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed, err := d.WriteFile("secrets/app.env", []byte("A=1\n"), opts...)
+	if err != nil || changed {
+		t.Fatalf("rewrite: changed=%v err=%v, want false, nil", changed, err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode = %v, want 0640 back", fi.Mode().Perm())
+	}
+	if uid >= 0 && !ownerMatches(fi, uid, gid) {
+		t.Errorf("owner not put back: %+v", fi.Sys())
+	}
+}
+
+// TestWriteFileOwner sets uid and gid (root only).
+func TestWriteFileOwner(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	d, err := Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.WriteFile("local/a", []byte("x"), Owner(1234, 5678)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(d.Path(), "local/a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ownerMatches(fi, 1234, 5678) || ownerMatches(fi, 0, -1) {
+		t.Errorf("owner: %+v", fi.Sys())
+	}
+	// Unset (-1) keeps the process's own.
+	if _, err := d.WriteFile("local/b", []byte("x"), Owner(-1, 5678)); err != nil {
+		t.Fatal(err)
+	}
+	fi, err = os.Stat(filepath.Join(d.Path(), "local/b"))
+	if err != nil || !ownerMatches(fi, 0, 5678) {
+		t.Errorf("uid -1: %+v %v", fi.Sys(), err)
+	}
+}
+
+func TestIsTemp(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		".app.conf.tmp-0123456789ab":  true,
+		".x.tmp-abcdefabcdef":         true,
+		"app.conf.tmp-0123456789ab":   false, // not hidden
+		".app.conf.tmp-0123456789":    false, // short
+		".app.conf.tmp-0123456789AB":  false, // not ours: upper case
+		".app.conf.tmp-0123456789abc": false,
+		".tmp-0123456789ab":           false, // no name
+		".app.conf":                   false,
+		"":                            false,
+	} {
+		if got := IsTemp(name); got != want {
+			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestRemoveStaleTemps(t *testing.T) {
+	t.Parallel()
+	d, err := Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	now := time.Now()
+	old := now.Add(-2 * time.Minute)
+	files := map[string]time.Time{
+		"local/.a.conf.tmp-0123456789ab":    old, // interrupted: removed
+		"local/.b.conf.tmp-0123456789ab":    now, // in progress: kept
+		"local/a.conf":                      old,
+		"local/.a.conf.tmp-nothex":          old, // not ours
+		"secrets/.app.env.tmp-abcdef012345": old,
+		"tmp/.x.tmp-abcdef012345":           old, // not asked for
+	}
+	for name, mtime := range files {
+		p := filepath.Join(d.Path(), name)
+		if err := os.WriteFile(p, []byte("half"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := d.RemoveStaleTemps([]string{"local", "secrets", "missing"}, now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"local/.a.conf.tmp-0123456789ab", "secrets/.app.env.tmp-abcdef012345"}
+	slices.Sort(removed)
+	if diff := cmp.Diff(want, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	for name := range files {
+		_, err := os.Stat(filepath.Join(d.Path(), name))
+		if gone := os.IsNotExist(err); gone != slices.Contains(want, name) {
+			t.Errorf("%s: gone=%v", name, gone)
+		}
+	}
+}
+
+// BenchmarkRemoveStaleTemps looks for stale temporary files in a directory
+// of 2,000 rendered files (none stale: the common case).
+func BenchmarkRemoveStaleTemps(b *testing.B) {
+	d, err := Create(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	for i := range 2000 {
+		if err := os.WriteFile(filepath.Join(d.Path(), "local", fmt.Sprintf("f%04d.conf", i)), []byte("v"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cutoff := time.Now().Add(-time.Minute)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := d.RemoveStaleTemps([]string{"local"}, cutoff); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
