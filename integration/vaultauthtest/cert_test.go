@@ -19,12 +19,18 @@ import (
 // and a cluster block logging in with a client certificate over HTTPS.
 func certRig(t *testing.T) (*rig, *vaulttest.TLSServer, *template.VaultCluster) {
 	t.Helper()
+	return certRigPeriod(t, 3*time.Second)
+}
+
+// certRigPeriod is certRig with the period of tmplrun's token given.
+func certRigPeriod(t *testing.T, period time.Duration) (*rig, *vaulttest.TLSServer, *template.VaultCluster) {
+	t.Helper()
 	r := newRig(t, time.Hour)
 	s := r.v.ServeTLS()
 	r.v.CertRole("tmplrun", vaulttest.CertRole{
 		AllowedCommonNames: []string{"tmplrun.*"},
 		Policies:           []string{"tmplrun"},
-		TokenPeriod:        3 * time.Second,
+		TokenPeriod:        period,
 	})
 	cert := s.ClientCert("tmplrun.node-1")
 	block := &template.VaultCluster{
@@ -152,7 +158,10 @@ func TestCertLoginFailures(t *testing.T) {
 // resumes once the certificate verifies again.
 func TestTLSFailureAfterContactIsAnOutage(t *testing.T) {
 	t.Parallel()
-	r, s, block := certRig(t)
+	// A period long enough that the token outlives the failed renewal and
+	// its retry: with 3 s the retry could land after expiry, and a
+	// replacement then is right.
+	r, s, block := certRigPeriod(t, 12*time.Second)
 	cs := r.clusters(t, r.options(t), block)
 	ctx := ctxFor(t)
 	tok, err := cs.Task(ctx, r.task("web", &template.Vault{Policies: []string{"web"}}))
