@@ -147,13 +147,20 @@ func (r *Runner) pass(fired map[int]bool) (bool, error) {
 		r.firstComplete = true
 		r.mu.Lock()
 		r.status.FirstRender = now
+		tokenEarly := r.tokenEarly
+		r.tokenEarly = false
 		r.mu.Unlock()
 		// A restore: the task already runs over files some of which just
-		// changed (new dynamic credentials…): tell it (nomad#9491). Asked
-		// before WaitFirstRender returns, so that a task started after it
-		// is never told.
-		if !r.once && len(r.firstChanges) > 0 && r.lc.IsRunning() {
-			changes = append(r.firstChanges, changes...)
+		// changed (new dynamic credentials…), or on a token that was just
+		// replaced: tell it (nomad#9491). Asked before WaitFirstRender
+		// returns, so that a task started after it is never told.
+		if !r.once && r.lc.IsRunning() {
+			if len(r.firstChanges) > 0 {
+				changes = append(r.firstChanges, changes...)
+			}
+			if tokenEarly {
+				r.disp.enqueue(nil, true)
+			}
 		}
 		r.firstChanges = nil
 		r.emit(Event{Kind: KindFirstRender, Message: "all templates rendered"})

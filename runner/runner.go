@@ -79,6 +79,9 @@ type Runner struct {
 	token      string
 	oldTokens  []string
 	secretVals []string
+	// tokenEarly: SetToken switched the token before the first render
+	// completed (see pass).
+	tokenEarly bool
 	env        map[string]string
 	status     Status
 	started    bool
@@ -272,9 +275,11 @@ func (r *Runner) Env() map[string]string {
 // dynamic credentials stay as they are; leases keep being renewed), and
 // the vault block's change_mode (noop, signal, restart) is applied through
 // the lifecycle — coalesced with any template restart in flight. Before
-// the first render has completed, the token is switched and nothing is
-// applied: no process has been started on the old one. Setting the current
-// token again does nothing.
+// the first render has completed, the token is switched and the change is
+// held: when the first render completes, it is applied only if the task
+// is running then (a restore: its process runs on the old token); a task
+// started after the first render starts with the new token and is never
+// told. Setting the current token again does nothing.
 func (r *Runner) SetToken(token string) {
 	r.mu.Lock()
 	if token == r.token {
@@ -286,15 +291,18 @@ func (r *Runner) SetToken(token string) {
 		r.oldTokens = r.oldTokens[len(r.oldTokens)-4:]
 	}
 	r.token = token
+	// Decided under mu, which the first render's completion also takes:
+	// a token is either held for it or enqueued, never neither.
+	first := !r.status.FirstRender.IsZero()
+	if !first {
+		r.tokenEarly = true
+	}
 	r.mu.Unlock()
 	if r.cfg.VaultCluster != nil {
 		r.clients.Vault().SetToken(token)
 	}
-	select {
-	case <-r.firstDone:
+	if first {
 		r.disp.enqueue(nil, true)
-	default:
-		r.log.Info("vault token replaced before the first render; nothing to apply")
 	}
 }
 

@@ -159,31 +159,51 @@ func TestCustomDelimiters(t *testing.T) {
 	}
 }
 
-// TestSetTokenBeforeFirstRenderPlansNothing: a token switched while the
-// first render waits is just used; the vault change_mode does not fire
-// (here the task already runs: a restore, which would be restarted).
-func TestSetTokenBeforeFirstRenderPlansNothing(t *testing.T) {
+// A token set before the first render completes is held for it: a task
+// that starts after the first render (the CLI) starts with the new token
+// and is never told; a task already running then (a restore) runs on the
+// old token and gets the vault block's change_mode, once.
+func TestSetTokenBeforeFirstRender(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t, data("local/a.conf", `{{ file "local/in" }}`))
-	cfg.Vault = vaultBlock("restart", "")
-	cfg.Token = "hvs.first"
-	task := newFakeTask(true)
-	cfg.Lifecycle = task
-	ev := newEvents()
-	cfg.Events = ev
-	r := start(t, cfg)
-	ev.wait(t, "waiting for local/in", kind(KindMissing))
-	r.SetToken("hvs.second")
-	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "1")
-	waitFirst(t, r)
-	// The restore's change (a.conf is new) is planned after the token
-	// would have been: once it is reported, a token action would be too.
-	ev.wait(t, "restore change", func(e Event) bool { return e.Kind == KindChange && e.Template == "local/a.conf" })
-	if calls := task.Calls(); len(calls) != 0 {
-		t.Errorf("lifecycle called: %v", calls)
-	}
-	if n := ev.count(func(e Event) bool { return e.Token }); n != 0 {
-		t.Errorf("%d token events:\n%s", n, formatEvents(ev.list()))
+	for _, c := range []struct {
+		name    string
+		running bool
+		want    []string
+	}{
+		{"the task starts after the first render", false, nil},
+		{"a restore: the task runs on the old token", true, []string{"restart"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t, data("local/a.conf", `{{ file "local/in" }}`))
+			cfg.Vault = vaultBlock("restart", "")
+			cfg.Token = "hvs.first"
+			task := newFakeTask(c.running)
+			cfg.Lifecycle = task
+			ev := newEvents()
+			cfg.Events = ev
+			r := start(t, cfg)
+			ev.wait(t, "waiting for local/in", kind(KindMissing))
+			r.SetToken("hvs.second")
+			writeFile(t, filepath.Join(cfg.Dir, "local/in"), "1")
+			waitFirst(t, r)
+			if c.running {
+				task.waitCalls(t, len(c.want))
+			} else {
+				// A change after the first render is planned after the
+				// token's would have been: once it is reported, a token
+				// action would be too.
+				writeFile(t, filepath.Join(cfg.Dir, "local/in"), "2")
+				ev.wait(t, "a.conf's change", func(e Event) bool { return e.Kind == KindChange && e.Template == "local/a.conf" })
+			}
+			if diff := cmp.Diff(c.want, task.Calls()); diff != "" {
+				t.Errorf("lifecycle calls (-want +got):\n%s", diff)
+			}
+			want := len(c.want)
+			if n := ev.count(func(e Event) bool { return e.Token }); n != want {
+				t.Errorf("%d token events, want %d:\n%s", n, want, formatEvents(ev.list()))
+			}
+		})
 	}
 }
 
