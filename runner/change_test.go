@@ -84,8 +84,9 @@ func TestChangeScriptFailOnErrorKillsTheTask(t *testing.T) {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 	e := ev.wait(t, "script failed", kind(KindChangeFailed))
-	if !strings.Contains(e.Message, "exited with code 3") || !strings.Contains(e.Message, "fail_on_error") {
-		t.Errorf("event %q", e.Message)
+	if !strings.Contains(e.Message, "exited with code 3") || !strings.Contains(e.Message, "fail_on_error") ||
+		e.ExitCode != 3 || e.Duration <= 0 {
+		t.Errorf("event %+v", e)
 	}
 }
 

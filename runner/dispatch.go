@@ -211,14 +211,16 @@ func (d *dispatcher) runScript(ctx context.Context, s scriptAction) {
 			Message: fmt.Sprintf("change script %s for %s done (exit 0, %s)", s.script.Command, strings.Join(s.templates, ", "), took.Round(time.Millisecond))})
 		return
 	}
-	msg := fmt.Sprintf("change script %s for %s %s", s.script.Command, strings.Join(s.templates, ", "), problem)
+	failed := Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates,
+		ExitCode: code, Duration: took,
+		Message: fmt.Sprintf("change script %s for %s %s", s.script.Command, strings.Join(s.templates, ", "), problem)}
 	if !s.script.FailOnError {
-		r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates,
-			ExitCode: code, Duration: took, Message: msg})
+		r.emit(failed)
 		return
 	}
-	r.emit(Event{Kind: KindChangeFailed, Mode: template.ChangeModeScript, Templates: s.templates,
-		Message: msg + "; killing the task (fail_on_error)"})
+	msg := failed.Message
+	failed.Message += "; killing the task (fail_on_error)"
+	r.emit(failed)
 	if err := r.lc.Kill(ctx, msg); err != nil && ctx.Err() == nil {
 		r.emit(Event{Kind: KindChangeFailed, Templates: s.templates,
 			Message: "killing the task failed: " + r.redactor().redact(err.Error())})

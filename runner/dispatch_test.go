@@ -139,7 +139,7 @@ func TestSuccessfulScriptIsReported(t *testing.T) {
 	waitFirst(t, r)
 	writeFile(t, filepath.Join(cfg.Dir, "local/in"), "22")
 	e := ev.wait(t, "change-done", kind(KindChangeDone))
-	if e.Mode != "script" || e.ExitCode != 0 || e.Duration < 0 || e.Template != "local/a.conf" ||
+	if e.Mode != "script" || e.ExitCode != 0 || e.Duration <= 0 || e.Template != "local/a.conf" ||
 		!strings.HasPrefix(e.Message, "change script ./reload for local/a.conf done (exit 0, ") {
 		t.Errorf("event %+v", e)
 	}

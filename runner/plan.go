@@ -253,14 +253,16 @@ func mergeChanges(cs []change) []change {
 }
 
 // addFirstStart adds the run_on_first_render scripts to the plan; one that
-// is already in it for a change runs once.
+// is already in it for a change runs once, under that change's note (one
+// action, counted once).
 func (p *plan) addFirstStart(ts []*template.Template) {
 	for _, s := range firstStartScripts(ts) {
+		if hasScript(p.scripts, s.script) {
+			continue
+		}
 		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeScript, templates: s.templates,
 			message: fmt.Sprintf("task started; running %s for %s (run_on_first_render)", s.script.Command, strings.Join(s.templates, ", "))})
-		if !hasScript(p.scripts, s.script) {
-			p.scripts = append(p.scripts, s)
-		}
+		p.scripts = append(p.scripts, s)
 	}
 }
 

@@ -363,8 +363,7 @@ func TestPlanFirstStart(t *testing.T) {
 				{Kind: KindChange, Mode: "script", Templates: []string{"b.conf"},
 					Message: "template b.conf re-rendered; running ./warm (change_mode=script)"},
 				{Kind: KindChange, Mode: "script", Templates: []string{"d.conf"},
-					Message: "template d.conf re-rendered; running ./other (change_mode=script)"},
-				warm}},
+					Message: "template d.conf re-rendered; running ./other (change_mode=script)"}}},
 			wantInProgress: true,
 		},
 	}

@@ -346,8 +346,10 @@ func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
 	}
 }
 
-// tokenFile is where a task's Vault token is written (vaultauth.TokenFile).
-const tokenFile = SecretsDir + "/vault_token"
+// TokenFile is where a task's Vault token is written, relative to its
+// task dir (Nomad's ${NOMAD_SECRETS_DIR}/vault_token); vaultauth writes
+// it, validation keeps templates from writing there.
+const TokenFile = SecretsDir + "/vault_token"
 
 // destination checks a template's destination: inside the task dir, a
 // file rather than one of the task dir's own directories, and not the
@@ -361,7 +363,7 @@ func (ch *checker) destination(t *Task, tmpl *Template, ctx string) {
 	switch rel {
 	case LocalDir, SecretsDir, TmpDir, AllocDir:
 		ch.errorf(tmpl.Pos, "destination", ctx, "destination %s is the task dir's %s directory, not a file in it; name a file, e.g. %s/app.conf", rel, rel, rel)
-	case tokenFile:
+	case TokenFile:
 		if t.Vault != nil && !t.Vault.DisableFile {
 			ch.errorf(tmpl.Pos, "destination", ctx, "destination %s is where tmplrun writes the task's Vault token; choose another file (or set disable_file = true in the task's vault block)", rel)
 		}

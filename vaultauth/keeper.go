@@ -84,7 +84,8 @@ func (k *keeper) first(ctx context.Context) error {
 		g, err := k.src.obtain(ctx)
 		k.saw(err)
 		if ctx.Err() != nil {
-			return cutShort(ctx, attempts, last)
+			// This attempt was cut short: only the ones before it failed.
+			return cutShort(ctx, attempts-1, last)
 		}
 		if err == nil {
 			tok, back := k.install(g)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"sync"
 
 	"github.com/hashicorp/vault/api"
@@ -15,7 +14,7 @@ import (
 
 // TokenFile is where a task's token is written, relative to its task dir
 // (Nomad's ${NOMAD_SECRETS_DIR}/vault_token), mode 0600.
-var TokenFile = path.Join(template.SecretsDir, "vault_token")
+const TokenFile = template.TokenFile
 
 // TaskToken is one task's own Vault token, kept alive: renewed before it
 // expires, replaced when Vault refuses it, written to the task's token

@@ -46,7 +46,8 @@ func (v *Vault) Outage(d time.Duration) <-chan struct{} {
 	return all
 }
 
-// IsUp reports whether Vault is serving HTTP.
+// IsUp reports whether Vault is serving HTTP (Down, Up and Outage move
+// the HTTPS listener of ServeTLS together with it).
 func (v *Vault) IsUp() bool { return v.server.isUp() }
 
 // servers are the listeners: HTTP, and HTTPS once ServeTLS ran.
