@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/tmplrun/tmplrun/integration/devseed"
 	"github.com/tmplrun/tmplrun/integration/vaulttest"
 )
 
@@ -91,29 +91,15 @@ func TestNomadExamplesRender(t *testing.T) {
 func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	v := vaulttest.Start(t, vaulttest.Options{})
-	v.PutPolicy("web", `path "secret/data/web/*" { capabilities = ["read"] }`)
-	v.PutPolicy("tmplrun", `
-path "auth/token/create/tmplrun-task" { capabilities = ["create", "update"] }
-path "auth/token/roles/tmplrun-task"  { capabilities = ["read"] }
-path "auth/token/lookup"              { capabilities = ["update"] }
-path "auth/token/lookup-accessor"     { capabilities = ["update"] }
-path "auth/token/revoke"              { capabilities = ["update"] }
-path "auth/token/revoke-accessor"     { capabilities = ["update"] }
-`) // as integration/cmd/vault-dev seeds it
-	v.CreateTokenRole("tmplrun-task", vaulttest.TokenRole{AllowedPolicies: []string{"web"}, Period: time.Hour, Orphan: true})
-	v.WriteKV("web/config", map[string]any{"greeting": "hello"})
-	creds := v.AppRole("tmplrun", vaulttest.AppRole{Policies: []string{"tmplrun"}, TokenTTL: time.Hour, TokenMaxTTL: 24 * time.Hour})
-
 	dir := t.TempDir()
 	path := copyExample(t, "quickstart/tmplrun.hcl", dir)
-	if err := os.Mkdir(filepath.Join(dir, ".creds"), 0o700); err != nil {
+	// Seeded as vault-dev seeds it, the AppRole's credentials where
+	// scripts/dev.sh has vault-dev write them (.creds beside the config).
+	seeded, err := devseed.Seed(v, devseed.Options{CredsDir: filepath.Join(dir, ".creds")})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for name, value := range map[string]string{"role_id": creds.RoleID, "secret_id": creds.SecretID} {
-		if err := os.WriteFile(filepath.Join(dir, ".creds", name), []byte(value+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	secretID := strings.TrimSpace(readFile(t, seeded.SecretIDFile))
 
 	p := tmplrun(t, nil, "run", "-var", "vault_addr="+v.Addr, path)
 	eventually(t, "greeting=hello", func() bool {
@@ -122,7 +108,7 @@ path "auth/token/revoke-accessor"     { capabilities = ["update"] }
 	if !strings.Contains(p.stdout.String(), "VAULT_TOKEN set: yes") {
 		t.Errorf("the task has no VAULT_TOKEN:\n%s", p.stdout.String())
 	}
-	v.WriteKV("web/config", map[string]any{"greeting": "bonjour"})
+	v.WriteKV("web/config", map[string]any{"greeting": "bonjour", "api_key": "dev-api-key-0123"})
 	eventually(t, "greeting=bonjour", func() bool {
 		return strings.Contains(p.stdout.String(), "local/app.conf says: greeting=bonjour")
 	})
@@ -130,7 +116,7 @@ path "auth/token/revoke-accessor"     { capabilities = ["update"] }
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit %d after SIGTERM:\n%s", code, p.stderr.String())
 	}
-	if strings.Contains(p.stderr.String(), creds.SecretID) {
+	if strings.Contains(p.stderr.String(), secretID) {
 		t.Error("the secret_id appears in tmplrun's log")
 	}
 }

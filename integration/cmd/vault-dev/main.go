@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/tmplrun/tmplrun/integration/devseed"
 )
 
 func main() {
@@ -65,8 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	defer func() { err = t.recoverFatal(recover(), err) }()
 
 	v := startVault(t, c, stderr)
-	s, err := seed(v, c)
-	t.Cleanup(s.removeFiles)
+	s, err := devseed.Seed(v, devseed.Options{CredsDir: c.credsDir, Database: c.database})
+	t.Cleanup(s.RemoveFiles)
 	if err != nil {
 		return err
 	}
