@@ -209,9 +209,9 @@ const (
 	suffixLen = 12
 )
 
-// IsTemp reports whether base (a file name without directory) is the name
+// isTemp reports whether base (a file name without directory) is the name
 // of one of WriteFile's temporary files.
-func IsTemp(base string) bool {
+func isTemp(base string) bool {
 	i := strings.LastIndex(base, tempMark)
 	if len(base) < 2 || base[0] != '.' || i < 2 {
 		return false
@@ -254,7 +254,7 @@ func (d *Dir) RemoveStaleTemps(dirs []string, cutoff time.Time) ([]string, error
 			errs = append(errs, fmt.Errorf("read %s: %w", dir, err))
 		}
 		for _, name := range names {
-			if !IsTemp(name) {
+			if !isTemp(name) {
 				continue
 			}
 			p := filepath.Join(dir, name)

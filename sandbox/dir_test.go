@@ -262,8 +262,8 @@ func TestIsTemp(t *testing.T) {
 		".app.conf":                   false,
 		"":                            false,
 	} {
-		if got := IsTemp(name); got != want {
-			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
+		if got := isTemp(name); got != want {
+			t.Errorf("isTemp(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
