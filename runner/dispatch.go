@@ -135,7 +135,7 @@ func (d *dispatcher) execute(ctx context.Context, p plan) {
 	if p.restart {
 		if !r.lc.IsRunning() {
 			r.emit(Event{Kind: KindChangeSkipped, Mode: template.ChangeModeRestart, Templates: p.templates[""],
-				Message: p.restartReason + "; task not running, restart skipped"})
+				Token: p.token, Message: p.restartReason + "; task not running, restart skipped"})
 			return
 		}
 		if err := r.lc.Restart(ctx, p.restartReason); err != nil && ctx.Err() == nil {
@@ -165,8 +165,9 @@ func (d *dispatcher) execute(ctx context.Context, p plan) {
 
 func (d *dispatcher) signalSkipped(p plan, sig string) {
 	dests := p.templates[sig]
+	byToken := sig == p.tokenSignal
 	d.r.emit(Event{Kind: KindChangeSkipped, Mode: template.ChangeModeSignal, Signal: sig, Templates: dests,
-		Message: fmt.Sprintf("%s; task not running, %s not sent", restartMessage(dests, false), sig)})
+		Token: byToken, Message: fmt.Sprintf("%s; task not running, %s not sent", restartMessage(dests, byToken), sig)})
 }
 
 // runScripts runs change scripts concurrently and waits for them all.

@@ -71,6 +71,11 @@ type plan struct {
 	restart bool
 	// restartReason is the human reason handed to Lifecycle.Restart.
 	restartReason string
+	// token: the restart is (also) for a new Vault token; tokenSignal is
+	// the signal sent for one. For the events of a task that stopped
+	// meanwhile.
+	token       bool
+	tokenSignal string
 	// signals to send, each once, in order; then scripts, all at once.
 	signals []string
 	// templates are the destinations behind the restart, or behind each
@@ -153,6 +158,7 @@ func planChanges(in planInput, st planState) (plan, planState) {
 		p.restart = true
 		p.templates = map[string][]string{"": dests}
 		p.restartReason = msg
+		p.token = token
 		p.notes = append(p.notes, note{kind: KindChange, mode: template.ChangeModeRestart,
 			templates: dests, token: token, message: msg + "; restarting (change_mode=restart)"})
 		p.splay = splay(in, acted)
@@ -204,6 +210,9 @@ func planChanges(in planInput, st planState) (plan, planState) {
 			continue
 		}
 		signals = append(signals, sig)
+		if byToken {
+			p.tokenSignal = sig
+		}
 		if p.templates == nil {
 			p.templates = map[string][]string{}
 		}

@@ -382,3 +382,33 @@ func TestPlanFirstStart(t *testing.T) {
 		})
 	}
 }
+
+// A plan says which of its actions are for a new token, so that a task
+// found stopped after the splay is reported the same way (change-skipped
+// with Token).
+func TestPlanMarksTheTokensAction(t *testing.T) {
+	t.Parallel()
+	hupB := tmpl("b.conf", template.ChangeModeSignal)
+	for _, c := range []struct {
+		name        string
+		in          planInput
+		wantToken   bool
+		wantSignal  string
+		wantRestart bool
+	}{
+		{"restart for a token", planInput{token: true, running: true, vault: &template.Vault{ChangeMode: "restart"}}, true, "", true},
+		{"restart for a template", planInput{changes: []change{{1}}, running: true, vault: &template.Vault{ChangeMode: "restart"}}, false, "", true},
+		{"signal for a token", planInput{token: true, running: true, vault: &template.Vault{ChangeMode: "signal", ChangeSignal: "SIGUSR1"}}, false, "SIGUSR1", false},
+		{"signal for a template only", planInput{changes: []change{{0}}, running: true, vault: &template.Vault{ChangeMode: "signal", ChangeSignal: "SIGUSR1"}}, false, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := c.in
+			in.templates = []*template.Template{hupB, tmpl("a.conf", template.ChangeModeRestart)}
+			p, _ := planChanges(in, planState{})
+			if p.restart != c.wantRestart || p.token != c.wantToken || p.tokenSignal != c.wantSignal {
+				t.Errorf("restart %v token %v tokenSignal %q, want %v %v %q",
+					p.restart, p.token, p.tokenSignal, c.wantRestart, c.wantToken, c.wantSignal)
+			}
+		})
+	}
+}
