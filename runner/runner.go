@@ -293,15 +293,15 @@ func (r *Runner) SetToken(token string) {
 	r.token = token
 	// Decided under mu, which the first render's completion also takes:
 	// a token is either held for it or enqueued, never neither.
-	first := !r.status.FirstRender.IsZero()
-	if !first {
+	rendered := !r.status.FirstRender.IsZero()
+	if !rendered {
 		r.tokenEarly = true
 	}
 	r.mu.Unlock()
 	if r.cfg.VaultCluster != nil {
 		r.clients.Vault().SetToken(token)
 	}
-	if first {
+	if rendered {
 		r.disp.enqueue(nil, true)
 	}
 }

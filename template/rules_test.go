@@ -13,9 +13,6 @@ import (
 	"github.com/hashicorp/hcl/v2"
 )
 
-// The first template line of tmpl() is line 7 of the file.
-const firstLine = 7
-
 // withVault is a task with a vault block whose templates follow.
 func withVault(templates string) string {
 	return task("vault {\n  policies = [\"app\"]\n}\n" + templates)

@@ -102,18 +102,6 @@ func (o tokenOps) verify(ctx context.Context, token string) error {
 	return wrapVault("look up token", err)
 }
 
-func (o tokenOps) lookup(ctx context.Context, token string) (*grant, error) {
-	c, err := o.client(token)
-	if err != nil {
-		return nil, err
-	}
-	s, err := c.Auth().Token().LookupSelfWithContext(ctx)
-	if err != nil {
-		return nil, wrapVault("look up token", err)
-	}
-	return grantFromLookup(token, s)
-}
-
 func (o tokenOps) revoke(ctx context.Context, token string) error {
 	c, err := o.client(token)
 	if err != nil {

@@ -23,8 +23,6 @@ const clockTicks = 100
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	start  time.Time
-	end    time.Time
 	output *capBuffer // stdout and stderr
 	done   chan struct{}
 	err    error  // from Wait
@@ -39,13 +37,11 @@ func startProc(name, bin string, args []string, dir string, env []string) (*proc
 	p.cmd.Dir = dir
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
-	p.start = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
-		p.end = time.Now()
 		close(p.done)
 	}()
 	return p, nil
@@ -117,9 +113,6 @@ func (p *proc) kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.done
 }
-
-// wall is how long the process ran.
-func (p *proc) wall() time.Duration { return p.end.Sub(p.start) }
 
 // memory is the process's resident set now and its peak, in bytes
 // (VmRSS and VmHWM of /proc/<pid>/status).
