@@ -38,11 +38,17 @@ type task struct {
 	lc        *lifecycle
 }
 
+// set moves the task to state, with lastError when not empty. Leaving
+// stateStarting drops the reason it was waiting for its token: a task
+// that failed shows why it failed, not why it was waiting.
 func (t *task) set(state, lastError string) {
 	t.mu.Lock()
 	t.state = state
 	if lastError != "" {
 		t.lastError = lastError
+	}
+	if state != stateStarting {
+		t.pending = ""
 	}
 	t.mu.Unlock()
 }

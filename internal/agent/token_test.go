@@ -213,3 +213,18 @@ task "web" {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A task that fails while it was waiting for its token (Vault was
+// unreachable, then refused the login) shows the failure, not the wait.
+func TestFailedTaskShowsItsReasonNotTheWait(t *testing.T) {
+	t.Parallel()
+	tk := &task{spec: &template.Task{Name: "web"}}
+	tk.set(stateStarting, "")
+	tk.mu.Lock()
+	tk.pending = "waiting for its vault token: vault unreachable — retrying"
+	tk.mu.Unlock()
+	tk.set(stateFailed, "vault: permission denied")
+	if got := tk.snapshot(time.Now()); got.State != stateFailed || got.LastError != "vault: permission denied" {
+		t.Errorf("snapshot: state %q, last_error %q", got.State, got.LastError)
+	}
+}
