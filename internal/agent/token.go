@@ -3,7 +3,6 @@ package agent
 import (
 	"fmt"
 
-	"github.com/tmplrun/tmplrun/template"
 	"github.com/tmplrun/tmplrun/vaultauth"
 )
 
@@ -65,7 +64,9 @@ func (a *Agent) tokenPending(e vaultauth.Event) {
 			continue
 		case e.Task != "" && e.Task != t.spec.Name:
 			continue
-		case e.Task == "" && clusterName(v.Cluster) != e.Cluster:
+		case e.Task == "" && (v.Cluster != e.Cluster || v.Role != ""):
+			// tmplrun's own login concerns the tasks of its cluster that
+			// derive their token with it (policies), not role logins.
 			continue
 		}
 		t.mu.Lock()
@@ -78,12 +79,4 @@ func (a *Agent) tokenPending(e vaultauth.Event) {
 		}
 		t.mu.Unlock()
 	}
-}
-
-// clusterName is the name of the cluster a task's vault block picks.
-func clusterName(name string) string {
-	if name == "" {
-		return template.DefaultCluster
-	}
-	return name
 }

@@ -228,3 +228,22 @@ func TestFailedTaskShowsItsReasonNotTheWait(t *testing.T) {
 		t.Errorf("snapshot: state %q, last_error %q", got.State, got.LastError)
 	}
 }
+
+// tmplrun's own login concerns the tasks that derive their token with it
+// (policies), not those that log in with a role.
+func TestOwnLoginConcernsPolicyTasksOnly(t *testing.T) {
+	t.Parallel()
+	policies := &task{spec: &template.Task{Name: "web", Vault: &template.Vault{Cluster: "default", Policies: []string{"web"}}}, state: stateStarting}
+	role := &task{spec: &template.Task{Name: "db", Vault: &template.Vault{Cluster: "default", Role: "db"}}, state: stateStarting}
+	other := &task{spec: &template.Task{Name: "api", Vault: &template.Vault{Cluster: "eu", Policies: []string{"api"}}}, state: stateStarting}
+	a := &Agent{tasks: []*task{policies, role, other}}
+	a.tokenPending(vaultauth.Event{Kind: vaultauth.EventUnreachable, Cluster: "default", Err: errors.New("connection refused")})
+	for _, c := range []struct {
+		t    *task
+		want bool
+	}{{policies, true}, {role, false}, {other, false}} {
+		if got := c.t.pending != ""; got != c.want {
+			t.Errorf("task %s: waiting on tmplrun's login = %v, want %v (%q)", c.t.spec.Name, got, c.want, c.t.pending)
+		}
+	}
+}
