@@ -10,9 +10,6 @@ import (
 	"github.com/tmplrun/tmplrun/template"
 )
 
-// vaultFunctions are disabled for a task without a Vault connection.
-var vaultFunctions = []string{"secret", "secrets", "pkiCert"}
-
 // funcMap is what the runner puts in place of some of consul-template's
 // template functions, for one template:
 //

@@ -48,7 +48,8 @@ type tmplState struct {
 func (r *Runner) buildTemplates() error {
 	deny := append(slices.Clone(r.tc.FunctionDenylist), template.UnsupportedFunctions...)
 	if r.cfg.VaultCluster == nil {
-		deny = append(deny, vaultFunctions...)
+		// Disabled for a task without a Vault connection.
+		deny = append(deny, template.VaultFunctions...)
 	}
 	exact, globs := splitDenylist(deny)
 	sandboxPath := r.dir.Path()

@@ -16,6 +16,11 @@ const (
 	AllocDir   = "alloc" // ${NOMAD_ALLOC_DIR}; inside the task dir here
 )
 
+// TokenFile is where a task's Vault token is written, relative to its
+// task dir (Nomad's ${NOMAD_SECRETS_DIR}/vault_token); vaultauth writes
+// it, validation keeps templates from writing there.
+const TokenFile = SecretsDir + "/vault_token"
+
 // NomadDirs maps the Nomad runtime variables that tmplrun resolves in
 // paths to the task-dir-relative directory they name.
 var NomadDirs = map[string]string{

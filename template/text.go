@@ -37,10 +37,10 @@ type TextProblem struct {
 	Message      string
 }
 
-// vaultFunctions are the consul-template functions that read Vault; a
+// VaultFunctions are the consul-template functions that read Vault; a
 // template calling one needs a task with a vault block (a token to read
 // with).
-var vaultFunctions = []string{"secret", "secrets", "pkiCert"}
+var VaultFunctions = []string{"secret", "secrets", "pkiCert"}
 
 // CheckText parses template text as consul-template will — with the given
 // delimiters — and reports syntax errors, functions that do not exist,
@@ -53,7 +53,7 @@ func CheckText(text, left, right string, denylist []string) []TextProblem {
 	return checkText(text, left, right, denylist, true)
 }
 
-// checkText is CheckText; without vault, vaultFunctions are problems too.
+// checkText is CheckText; without vault, VaultFunctions are problems too.
 func checkText(text, left, right string, denylist []string, vault bool) []TextProblem {
 	tree := parse.New("t")
 	tree.Mode = parse.SkipFuncCheck | parse.ParseComments
@@ -101,7 +101,7 @@ func identProblems(tr *parse.Tree, id *parse.IdentifierNode, denylist []string, 
 			return []TextProblem{{line, col, fmt.Sprintf("function %q is denied by function_denylist", id.Ident)}}
 		}
 	}
-	if !vault && slices.Contains(vaultFunctions, id.Ident) {
+	if !vault && slices.Contains(VaultFunctions, id.Ident) {
 		if seen["vault"] {
 			return nil
 		}

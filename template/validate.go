@@ -14,8 +14,9 @@ import (
 
 // Validate checks a canonicalized Config and returns an *Error listing
 // every problem, or nil. ParseFile already calls it; call it yourself for
-// a Config built in code. Messages name the task and the template (by
-// destination); for a parsed file they also carry file:line:col.
+// a Config built in code. Messages name the task and the template
+// (`template #N (destination)`); for a parsed file they also carry
+// file:line:col.
 func (c *Config) Validate() error {
 	diags := c.validate()
 	if diags.HasErrors() {
@@ -345,11 +346,6 @@ func (ch *checker) template(c *Config, t *Task, tmpl *Template, ctx string) {
 		ch.withinBounds(w, b.WaitBounds, ctx+", wait")
 	}
 }
-
-// TokenFile is where a task's Vault token is written, relative to its
-// task dir (Nomad's ${NOMAD_SECRETS_DIR}/vault_token); vaultauth writes
-// it, validation keeps templates from writing there.
-const TokenFile = SecretsDir + "/vault_token"
 
 // destination checks a template's destination: inside the task dir, a
 // file rather than one of the task dir's own directories, and not the
