@@ -175,8 +175,9 @@ func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName str
 		if !p.decodeLabels(blk, child, ctxName) {
 			continue
 		}
-		p.decodeBody(blk.Body, child, p.childContext(ctxName, blk, count[blk.Type]), blockSpec{strict: spec.strict || isModelBlock(elemType), ignore: nomadIgnored[elemType]})
-		setBlockPos(child, blk)
+		name := p.blockName(ctxName, blk, count[blk.Type])
+		p.decodeBody(blk.Body, child, joinContext(ctxName, name), blockSpec{strict: spec.strict || isModelBlock(elemType), ignore: nomadIgnored[elemType]})
+		setBlockPos(child, blk, name)
 		if fv.Kind() == reflect.Slice {
 			fv.Set(reflect.Append(fv, child))
 		} else {
@@ -205,14 +206,15 @@ var nomadIgnored = map[reflect.Type]map[string]bool{
 	reflect.TypeFor[Template](): {"vault_grace": true},
 }
 
-// setBlockPos records a block's header range once its body is decoded.
-func setBlockPos(child reflect.Value, blk *hclsyntax.Block) {
+// setBlockPos records a block's header range and its name in messages
+// once its body is decoded.
+func setBlockPos(child reflect.Value, blk *hclsyntax.Block, name string) {
 	pf := child.Elem().FieldByName("Pos")
 	if !pf.IsValid() {
 		return
 	}
 	pos := pf.Interface().(Pos)
-	pos.Block = blk.DefRange()
+	pos.Block, pos.name = blk.DefRange(), name
 	pf.Set(reflect.ValueOf(pos))
 }
 
@@ -246,9 +248,11 @@ func (p *parser) decodeLabels(blk *hclsyntax.Block, child reflect.Value, ctxName
 
 var exampleLabel = map[string]string{"task": "web", "auth": "approle", "vault": "default"}
 
-// childContext names a nested block for messages; n counts the blocks of
-// its type in its parent, from 1.
-func (p *parser) childContext(parent string, blk *hclsyntax.Block, n int) string {
+// blockName names a nested block for messages; n counts the blocks of
+// its type in its parent, from 1. A template is named once, here, and
+// validation reuses the name (Pos.name): the same template reads the
+// same in every message.
+func (p *parser) blockName(parent string, blk *hclsyntax.Block, n int) string {
 	name := blk.Type
 	switch {
 	case len(blk.Labels) > 0:
@@ -268,6 +272,11 @@ func (p *parser) childContext(parent string, blk *hclsyntax.Block, n int) string
 		}
 		name = templateName(n, dest)
 	}
+	return name
+}
+
+// joinContext is a nested block's context in messages.
+func joinContext(parent, name string) string {
 	if parent == "" {
 		return name
 	}

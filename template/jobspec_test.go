@@ -251,3 +251,40 @@ job "j" {
 		}
 	}
 }
+
+// A task's template is named the same in every message, whether parsing
+// or validation reports it, also when its group gives the task a template
+// of its own.
+func TestJobspecTemplateNamedOnce(t *testing.T) {
+	t.Parallel()
+	src := `
+job "j" {
+  group "g" {
+    template {
+      data        = "x"
+      destination = "local/g"
+    }
+    task "t" {
+      template {
+        data        = "y"
+        destination = "local/a"
+        splay       = "5x"
+        change_mode = "reboot"
+      }
+    }
+  }
+}
+`
+	_, err := Parse(filepath.Join(t.TempDir(), "j.hcl"), []byte(src), nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`j.hcl:12:23: task "g/t", template #1 (local/a): splay = "5x"`,        // reported by parsing
+		`j.hcl:13:9: task "g/t", template #1 (local/a): change_mode "reboot"`, // by validation
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no %q in:\n%v", want, err)
+		}
+	}
+}

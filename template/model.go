@@ -280,6 +280,8 @@ type Pos struct {
 	// failed names attributes that were written but did not decode; they
 	// were reported, and keep their defaults.
 	failed map[string]bool
+	// name is how parse messages named the block (template #N (dest)).
+	name string
 }
 
 // Of returns the range of attribute name, or the block's when the

@@ -231,7 +231,7 @@ func (c *Config) checkTemplateTexts(files map[string][]byte) hcl.Diagnostics {
 	}
 	for _, t := range c.Tasks {
 		for i, tmpl := range t.Templates {
-			ctx := fmt.Sprintf("task %q, %s", t.Name, templateName(i+1, tmpl.Destination))
+			ctx := fmt.Sprintf("task %q, %s", t.Name, tmpl.label(i))
 			text, m, ok := c.templateText(t, tmpl, ctx, files, &diags)
 			if !ok {
 				continue

@@ -237,7 +237,7 @@ func (ch *checker) task(c *Config, t *Task, ctx string) {
 	}
 	dests := map[string]Pos{}
 	for i, tmpl := range t.Templates {
-		tctx := ctx + ", " + templateName(i+1, tmpl.Destination)
+		tctx := ctx + ", " + tmpl.label(i)
 		ch.template(c, t, tmpl, tctx)
 		if prev, dup := dests[tmpl.Destination]; dup && tmpl.Destination != "" {
 			ch.errorf(tmpl.Pos, "destination", tctx, "another template of this task writes the same destination%s", atLine(prev))
@@ -366,8 +366,18 @@ func (ch *checker) destination(t *Task, tmpl *Template, ctx string) {
 	}
 }
 
-// templateName names a template in messages: its place among its task's
-// templates (from 1) and, when known, its destination.
+// label names template i of its task in messages: as parsing named it,
+// for a template from a file, else by its place among the task's
+// templates.
+func (t *Template) label(i int) string {
+	if t.Pos.name != "" {
+		return t.Pos.name
+	}
+	return templateName(i+1, t.Destination)
+}
+
+// templateName names a template in messages: its place among the
+// template blocks of its block (from 1) and, when known, its destination.
 func templateName(n int, dest string) string {
 	if dest == "" {
 		return fmt.Sprintf("template #%d", n)
