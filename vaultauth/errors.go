@@ -32,15 +32,6 @@ var (
 	ErrTLSVerify = errors.New("Vault's TLS certificate does not verify (check the vault block's ca_file and tls_server_name)")
 )
 
-// tlsVerifyError: Vault's certificate did not verify at the first
-// contact with its cluster. errors.Is(err, ErrTLSVerify) holds; the
-// certificate error itself is kept.
-type tlsVerifyError struct{ err error }
-
-func (e *tlsVerifyError) Error() string        { return ErrTLSVerify.Error() + ": " + e.err.Error() }
-func (e *tlsVerifyError) Unwrap() error        { return e.err }
-func (e *tlsVerifyError) Is(target error) bool { return target == ErrTLSVerify }
-
 // tlsVerifyFailed reports whether err is a failure to verify the
 // server's certificate: an unknown CA, a name the certificate is not
 // for, an expired or otherwise invalid certificate.
@@ -87,8 +78,7 @@ func (f failure) String() string {
 
 // classify sorts an error from a Vault call.
 func classify(err error) failure {
-	var tv *tlsVerifyError
-	if errors.As(err, &tv) {
+	if errors.Is(err, ErrTLSVerify) {
 		return failHard
 	}
 	var pr *parentRefusedError

@@ -97,7 +97,7 @@ func (k *keeper) first(ctx context.Context) error {
 		}
 		last = err
 		if tlsVerifyFailed(err) && !k.contacted.Load() {
-			err = &tlsVerifyError{err}
+			err = fmt.Errorf("%w: %w", ErrTLSVerify, err) // the certificate error kept
 		}
 		f := classify(err)
 		if f == failHard {
