@@ -1,9 +1,6 @@
 package vaulttest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -50,9 +47,8 @@ type Kubernetes struct {
 	Mount string
 
 	t        T
-	key      *ecdsa.PrivateKey
-	signer   jose.Signer
-	reviewer string // the token Vault reviews with (token_reviewer_jwt)
+	signer   *Signer // signs the service-account tokens (ES256)
+	reviewer string  // the token Vault reviews with (token_reviewer_jwt)
 
 	mu      sync.Mutex
 	revoked map[string]bool // service-account tokens revoked
@@ -76,33 +72,20 @@ func (v *Vault) EnableKubernetes(c KubernetesConfig) *Kubernetes {
 	if c.Mount == "" {
 		c.Mount = KubernetesMount
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		v.t.Fatalf("vaulttest: kubernetes key: %v", err)
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		v.t.Fatalf("vaulttest: kubernetes signer: %v", err)
-	}
-	k := &Kubernetes{Mount: c.Mount, t: v.t, key: key, signer: signer, revoked: map[string]bool{}}
+	k := &Kubernetes{Mount: c.Mount, t: v.t, signer: NewSigner(v.t), revoked: map[string]bool{}}
 	k.reviewer = k.sign("kube-system", "vault-auth", time.Hour)
 
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(k.serveHTTP))
-	srv.StartTLS()
+	srv := httptest.NewTLSServer(http.HandlerFunc(k.serveHTTP))
 	v.onClose(srv.Close)
 	k.Host = srv.URL
 	caPEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
-	pub, err := publicKeyPEM(&key.PublicKey)
-	if err != nil {
-		v.t.Fatalf("vaulttest: kubernetes key: %v", err)
-	}
 
 	v.enable(true, c.Mount, "kubernetes")
 	v.write("auth/"+c.Mount+"/config", map[string]any{
 		"kubernetes_host":        k.Host,
 		"kubernetes_ca_cert":     caPEM,
 		"token_reviewer_jwt":     k.reviewer,
-		"pem_keys":               []string{pub},
+		"pem_keys":               []string{k.signer.PublicKeyPEM()},
 		"issuer":                 KubernetesIssuer,
 		"disable_iss_validation": false,
 		"disable_local_ca_jwt":   true,
@@ -144,7 +127,7 @@ func ServiceAccountUID(namespace, name string) string {
 func (k *Kubernetes) sign(namespace, name string, ttl time.Duration) string {
 	k.t.Helper()
 	now := time.Now()
-	claims := map[string]any{
+	return k.signer.Sign(map[string]any{
 		"iss": KubernetesIssuer,
 		"sub": "system:serviceaccount:" + namespace + ":" + name,
 		"aud": []string{KubernetesAudience},
@@ -153,20 +136,7 @@ func (k *Kubernetes) sign(namespace, name string, ttl time.Duration) string {
 			"namespace":      namespace,
 			"serviceaccount": map[string]any{"name": name, "uid": ServiceAccountUID(namespace, name)},
 		},
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		k.t.Fatalf("vaulttest: kubernetes token: %v", err)
-	}
-	jws, err := k.signer.Sign(payload)
-	if err != nil {
-		k.t.Fatalf("vaulttest: kubernetes token: %v", err)
-	}
-	tok, err := jws.CompactSerialize()
-	if err != nil {
-		k.t.Fatalf("vaulttest: kubernetes token: %v", err)
-	}
-	return tok
+	})
 }
 
 // tokenReview is the part of authentication.k8s.io/v1 TokenReview used.
@@ -228,7 +198,7 @@ func (k *Kubernetes) review(token string, audiences []string) (reviewStatus, err
 	if err != nil {
 		return reviewStatus{}, errors.New("invalid bearer token")
 	}
-	payload, err := jws.Verify(&k.key.PublicKey)
+	payload, err := jws.Verify(k.signer.PublicKey())
 	if err != nil {
 		return reviewStatus{}, errors.New("invalid bearer token, token signature is invalid")
 	}

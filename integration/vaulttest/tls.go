@@ -115,24 +115,13 @@ func (s *TLSServer) SetCertificate(c Certificate) {
 // retry.
 func (s *TLSServer) Client(cert *Certificate) *api.Client {
 	s.v.t.Helper()
-	conf := api.DefaultConfig()
-	if conf.Error != nil {
-		s.v.t.Fatalf("vaulttest: TLS client: %v", conf.Error)
-	}
-	conf.Address = s.Addr
-	conf.MaxRetries = 0
 	tc := &api.TLSConfig{CACert: s.CA.CertFile()}
 	if cert != nil {
 		tc.ClientCert, tc.ClientKey = cert.CertFile, cert.KeyFile
 	}
-	if err := conf.ConfigureTLS(tc); err != nil {
-		s.v.t.Fatalf("vaulttest: TLS client: %v", err)
-	}
-	c, err := api.NewClient(conf)
+	c, err := newTLSClient(s.Addr, s.v.RootToken, nil, tc)
 	if err != nil {
 		s.v.t.Fatalf("vaulttest: TLS client: %v", err)
 	}
-	c.SetToken(s.v.RootToken)
-	c.ClearNamespace()
 	return c
 }

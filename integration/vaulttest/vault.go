@@ -152,6 +152,11 @@ func (v *Vault) Client() *api.Client {
 }
 
 func newClient(addr, token string, hc *http.Client) (*api.Client, error) {
+	return newTLSClient(addr, token, hc, nil)
+}
+
+// newTLSClient is newClient with TLS settings (none when tc is nil).
+func newTLSClient(addr, token string, hc *http.Client, tc *api.TLSConfig) (*api.Client, error) {
 	conf := api.DefaultConfig()
 	if conf.Error != nil {
 		return nil, conf.Error
@@ -160,6 +165,11 @@ func newClient(addr, token string, hc *http.Client) (*api.Client, error) {
 	conf.MaxRetries = 0
 	if hc != nil {
 		conf.HttpClient = hc
+	}
+	if tc != nil {
+		if err := conf.ConfigureTLS(tc); err != nil {
+			return nil, err
+		}
 	}
 	c, err := api.NewClient(conf)
 	if err != nil {
