@@ -46,14 +46,7 @@ func (p *parser) text(r hcl.Range) string {
 // one HCL evaluates here (var.*, local.*). Anything else — NOMAD_*,
 // attr.*, node.*, meta.*, env[…] — is Nomad's runtime interpolation, kept
 // in the text literally as Nomad does.
-func (p *parser) resolvable(expr hclsyntax.Expression) bool {
-	for _, tr := range hclsyntax.Variables(expr) {
-		if _, ok := p.ctx.Variables[tr.RootName()]; !ok {
-			return false
-		}
-	}
-	return true
-}
+func (p *parser) resolvable(expr hclsyntax.Expression) bool { return resolvableIn(p.ctx, expr) }
 
 // eval evaluates an expression, keeping unresolvable ${…} references in
 // string templates literally.

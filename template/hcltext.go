@@ -167,7 +167,7 @@ func (p *parser) evalTemplate(ctx *hcl.EvalContext, e *hclsyntax.TemplateExpr) (
 			b.WriteString(v.AsString())
 			seg.lit = true
 			seg.raw = []byte(p.text(r))
-		case p.resolvableIn(ctx, part):
+		case resolvableIn(ctx, part):
 			v, d := part.Value(ctx)
 			diags = append(diags, d...)
 			if d.HasErrors() {
@@ -273,30 +273,35 @@ func (p *parser) evalString(ctx *hcl.EvalContext, e hclsyntax.Expression) (strin
 // runtimeTest reports a directive whose condition or collection needs a
 // variable only Nomad knows at run time.
 func (p *parser) runtimeTest(ctx *hcl.EvalContext, directive string, cond hclsyntax.Expression) hcl.Diagnostics {
-	for _, tr := range hclsyntax.Variables(cond) {
-		if lookupVar(ctx, tr.RootName()) {
-			continue
-		}
-		name := strings.TrimSpace(p.text(tr.SourceRange()))
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  fmt.Sprintf("%%{ %s } depends on ${%s}, which only Nomad knows when the task runs; tmplrun cannot evaluate it", directive, name),
-			Detail:   "keep runtime variables in the text (they are kept literally), or use a consul-template {{ if }} / {{ range }} instead",
-			Subject:  tr.SourceRange().Ptr(),
-		}}
+	tr, ok := unresolved(ctx, cond)
+	if !ok {
+		return nil
 	}
-	return nil
+	name := strings.TrimSpace(p.text(tr.SourceRange()))
+	return hcl.Diagnostics{{
+		Severity: hcl.DiagError,
+		Summary:  fmt.Sprintf("%%{ %s } depends on ${%s}, which only Nomad knows when the task runs; tmplrun cannot evaluate it", directive, name),
+		Detail:   "keep runtime variables in the text (they are kept literally), or use a consul-template {{ if }} / {{ range }} instead",
+		Subject:  tr.SourceRange().Ptr(),
+	}}
 }
 
-// resolvableIn is resolvable for a context that may be a child (a for
-// directive's iteration variables).
-func (p *parser) resolvableIn(ctx *hcl.EvalContext, expr hclsyntax.Expression) bool {
+// unresolved returns the first reference in expr whose root is not a
+// variable of ctx or of its parents (a for directive's iteration
+// variables live in a child context).
+func unresolved(ctx *hcl.EvalContext, expr hclsyntax.Expression) (hcl.Traversal, bool) {
 	for _, tr := range hclsyntax.Variables(expr) {
 		if !lookupVar(ctx, tr.RootName()) {
-			return false
+			return tr, true
 		}
 	}
-	return true
+	return nil, false
+}
+
+// resolvableIn reports whether every reference in expr resolves in ctx.
+func resolvableIn(ctx *hcl.EvalContext, expr hclsyntax.Expression) bool {
+	_, ok := unresolved(ctx, expr)
+	return !ok
 }
 
 func lookupVar(ctx *hcl.EvalContext, name string) bool {
