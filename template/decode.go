@@ -1,7 +1,6 @@
 package template
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"sort"
@@ -134,7 +133,6 @@ func (p *parser) decodeBody(body *hclsyntax.Body, out reflect.Value, ctxName str
 			}
 			tmpl := out.Interface().(*Template)
 			tmpl.Data, tmpl.text = text, m
-			tmpl.DataRange = textStart(attr.Expr.Range(), p.src)
 			continue
 		}
 		if !p.decodeAttr(attr, v.Field(f.index), ctxName) {
@@ -321,25 +319,4 @@ func sortedAttrs(body *hclsyntax.Body) []*hclsyntax.Attribute {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].SrcRange.Start.Byte < out[j].SrcRange.Start.Byte })
 	return out
-}
-
-// textStart returns where a string expression's text begins: after the
-// opening quote, or on the line after a heredoc's marker.
-func textStart(r hcl.Range, src []byte) hcl.Range {
-	if r.Start.Byte < 0 || r.Start.Byte >= len(src) {
-		return r
-	}
-	rest := src[r.Start.Byte:]
-	start := r.Start
-	switch {
-	case len(rest) > 1 && rest[0] == '<' && rest[1] == '<':
-		nl := bytes.IndexByte(rest, '\n') // not string(rest): a copy of the rest of the file per heredoc
-		if nl < 0 {
-			return r
-		}
-		start = hcl.Pos{Line: start.Line + 1, Column: 1, Byte: start.Byte + nl + 1}
-	case len(rest) > 0 && rest[0] == '"':
-		start = hcl.Pos{Line: start.Line, Column: start.Column + 1, Byte: start.Byte + 1}
-	}
-	return hcl.Range{Filename: r.Filename, Start: start, End: r.End}
 }

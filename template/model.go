@@ -248,10 +248,6 @@ type Template struct {
 	Once              bool  `hcl:"once,attr"`
 	Wait              *Wait `hcl:"wait,block"`
 
-	// DataRange is where Data's text starts in the file, so that a syntax
-	// error inside the template can name its line in the file.
-	DataRange hcl.Range `hcl:"-"`
-
 	Pos Pos `hcl:"-"`
 
 	// text maps Data's text back to the file, for template-text problems.
